@@ -1,0 +1,45 @@
+"""Wiring: settings → calendar, database and mailbox adapter, built once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from mailbot.config import Settings
+from mailbot.domain.calendar import BusinessCalendar
+from mailbot.mailbox.port import MailboxPort
+from mailbot.store.db import make_engine, session_factory, upgrade
+
+
+@dataclass
+class App:
+    settings: Settings
+    calendar: BusinessCalendar
+    engine: Engine
+    sessions: sessionmaker[Session]
+    mailbox: MailboxPort
+
+    @property
+    def watched_folders(self) -> list[str]:
+        f = self.settings.mailbox.folders
+        return [f.inbox, f.sent]
+
+
+def build(settings: Settings, mailbox: MailboxPort | None = None, migrate: bool = True) -> App:
+    engine = make_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+    if mailbox is None:
+        from mailbot.mailbox.maildir import open_maildir
+
+        mailbox = open_maildir(settings)
+    mailbox.ensure_folders()
+    return App(
+        settings,
+        BusinessCalendar.from_settings(settings.calendar),
+        engine,
+        session_factory(engine),
+        mailbox,
+    )

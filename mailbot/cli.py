@@ -1,0 +1,232 @@
+"""The ``mailbot`` command. Heavy imports happen inside the commands so ``--help`` is fast."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="mailbot",
+        description="Files a support engineer's case mail, tracks customer silence in business time, "
+        "drafts the process emails into an approval folder and sends only what was approved.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_config(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sp.add_argument(
+            "--config",
+            "-c",
+            default=os.environ.get("MAILBOT_CONFIG", "mailbot.toml"),
+            help="config file (default: $MAILBOT_CONFIG or ./mailbot.toml)",
+        )
+        return sp
+
+    d = sub.add_parser("demo", help="run a scripted four-week demo over a throwaway Maildir")
+    d.add_argument("--dir", help="keep the demo's Maildir, database and config in this directory")
+    d.add_argument(
+        "--json", action="store_true", help="print the timeline as JSON instead of a table"
+    )
+    with_config(sub.add_parser("run", help="run the daemon until SIGTERM/SIGINT"))
+    with_config(
+        sub.add_parser("tick", help="run exactly one full cycle and exit (for cron and tests)")
+    )
+    with_config(
+        sub.add_parser("check", help="validate the config and the mailbox; exit 2 on a problem")
+    )
+    db = with_config(sub.add_parser("db", help="database schema"))
+    db.add_argument("action", choices=["upgrade", "current"])
+    cs = with_config(
+        sub.add_parser("cases", help="open cases, their state, silence and next action")
+    )
+    cs.add_argument("--json", action="store_true")
+    c = with_config(
+        sub.add_parser("case", help="one case: timeline and every decision with its reason")
+    )
+    c.add_argument("number")
+    c.add_argument("--json", action="store_true")
+    c.add_argument(
+        "mark", nargs="?", choices=["mark"], help="record a signal: mailbot case N mark SIGNAL"
+    )
+    c.add_argument(
+        "signal",
+        nargs="?",
+        help="solution-delivered, waiting, researching, called-reached, premier, closed",
+    )
+    c.add_argument("--value", help="signal value (e.g. the TAM's address for premier)")
+    pl = with_config(
+        sub.add_parser("plan", help="what will be drafted, reminded and sent, and when")
+    )
+    pl.add_argument("--json", action="store_true")
+    return p
+
+
+def _load(path: str):  # type: ignore[no-untyped-def]
+    from mailbot import config
+
+    return config.load(path)
+
+
+def _app(path: str, migrate: bool = True):  # type: ignore[no-untyped-def]
+    from mailbot import app
+
+    return app.build(_load(path), migrate=migrate)
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from mailbot import app as app_mod
+    from mailbot.store.db import current_revision, make_engine
+
+    settings = _load(args.config)
+    problems = []
+    try:
+        engine = make_engine(settings.database_url)
+        rev = current_revision(engine)
+        engine.dispose()
+    except Exception as exc:
+        problems.append(f"{settings.source}: [database.url] cannot connect: {type(exc).__name__}")
+        rev = None
+    if settings.mailbox.kind == "maildir":
+        root = settings.mailbox.maildir_path
+        if not root.exists():
+            problems.append(f"{settings.source}: [mailbox.maildir.path] {root} does not exist")
+    if problems:
+        for line in problems:
+            print(line, file=sys.stderr)
+        return EXIT_CONFIG
+    app = app_mod.build(settings, migrate=False)
+    print(f"config OK: {settings.source}")
+    print(
+        f"  engineer {settings.engineer.name}, zone {settings.calendar.timezone.key}, holidays {settings.calendar.country}"
+    )
+    print(
+        f"  mailbox {settings.mailbox.kind} at {settings.mailbox.maildir_path}, sending via {settings.mailbox.send_via}"
+    )
+    print(f"  database schema revision: {rev or 'none yet (run: mailbot db upgrade)'}")
+    app.engine.dispose()
+    return 0
+
+
+def cmd_tick(args: argparse.Namespace) -> int:
+    from mailbot.cycle import run_cycle
+
+    app = _app(args.config)
+    report = run_cycle(app)
+    print(
+        f"tick: {report.new_messages} new messages, {report.quarantined} quarantined, "
+        f"{report.planned} planned, {report.materialised} drafted/reminded, {report.sent} sent"
+    )
+    app.engine.dispose()
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from mailbot.scheduler.daemon import run
+
+    run(_app(args.config))
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from mailbot.store.db import current_revision, make_engine, upgrade
+
+    engine = make_engine(_load(args.config).database_url)
+    if args.action == "upgrade":
+        upgrade(engine)
+    print(f"schema revision: {current_revision(engine)}")
+    engine.dispose()
+    return 0
+
+
+def cmd_cases(args: argparse.Namespace) -> int:
+    from mailbot import clock
+    from mailbot.views import data, render
+
+    app = _app(args.config)
+    rows = data.open_cases(app, clock.now())
+    _print_json(rows) if args.json else render.cases_table(rows, app.calendar)
+    return 0
+
+
+def cmd_case(args: argparse.Namespace) -> int:
+    from mailbot import clock, signals
+    from mailbot.views import data, render
+
+    app = _app(args.config)
+    if args.mark:
+        if not args.signal:
+            print(
+                "mailbot case N mark SIGNAL: which signal? " + ", ".join(signals.SIGNALS),
+                file=sys.stderr,
+            )
+            return EXIT_CONFIG
+        try:
+            signals.add(app, args.number, args.signal, clock.now(), value=args.value)
+        except (signals.UnknownSignal, LookupError) as exc:
+            print(str(exc).strip("'\""), file=sys.stderr)
+            return 1
+        print(f"case {args.number}: {args.signal} recorded; it takes effect on the next tick")
+        return 0
+    detail = data.case_detail(app, args.number, clock.now())
+    if detail is None:
+        print(f"no case {args.number}", file=sys.stderr)
+        return 1
+    _print_json(detail) if args.json else render.case_view(detail, app.calendar)
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from mailbot import clock
+    from mailbot.views import data, render
+
+    app = _app(args.config)
+    items = data.upcoming(app, clock.now())
+    _print_json(items) if args.json else render.plan_table(items, app.calendar)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from mailbot.demo.runner import run_demo
+
+    return run_demo(args.dir, as_json=args.json)
+
+
+COMMANDS = {
+    "check": cmd_check,
+    "tick": cmd_tick,
+    "run": cmd_run,
+    "db": cmd_db,
+    "cases": cmd_cases,
+    "case": cmd_case,
+    "plan": cmd_plan,
+    "demo": cmd_demo,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from mailbot.config import ConfigError
+    from mailbot.logs import configure
+
+    configure()
+    try:
+        return COMMANDS[args.command](args)
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,449 @@
+"""Load and validate the TOML configuration into typed, frozen settings.
+
+Every problem is reported as a :class:`ConfigError` naming the file, the key and why, so
+``mailbot check`` can print one clear line and exit 2. Secrets never live in the file:
+the file names an environment variable (``*_env`` keys) and the value is read from it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from mailbot.domain.kinds import APPROVAL_DEFAULTS, MailKind
+
+DEFAULT_CASE_PATTERNS = (r"TrackingID#(\d{16})", r"(?<![\d#])(\d{16})(?!\d)")
+WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+SIGNATURE_FIELDS = (
+    "name",
+    "email",
+    "title",
+    "team",
+    "working_hours",
+    "phone",
+    "manager_name",
+    "manager_email",
+)
+EMAIL_RE = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
+
+
+class ConfigError(Exception):
+    """A configuration problem: which file, which key, and why."""
+
+    def __init__(self, file: str, key: str, why: str) -> None:
+        super().__init__(f"{file}: [{key}] {why}")
+        self.file, self.key, self.why = file, key, why
+
+
+@dataclass(frozen=True)
+class Engineer:
+    """The engineer's profile; every field is part of the signature (R24)."""
+
+    name: str
+    email: str
+    title: str
+    team: str
+    working_hours: str
+    phone: str
+    manager_name: str
+    manager_email: str
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0]
+
+
+@dataclass(frozen=True)
+class CalendarSettings:
+    timezone: ZoneInfo
+    country: str
+    subdivision: str | None
+    workdays: frozenset[int]
+    start: time
+    end: time
+    extra_days_off: frozenset[date]
+
+
+@dataclass(frozen=True)
+class Folders:
+    inbox: str = "INBOX"
+    sent: str = "Sent Items"
+    awaiting_approval: str = "Mailbot/Awaiting Approval"
+    approved: str = "Mailbot/Approved"
+    rejected: str = "Mailbot/Rejected"
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    starttls: bool
+    username: str | None
+    password: str | None = field(repr=False)
+
+
+@dataclass(frozen=True)
+class MailboxSettings:
+    kind: str
+    folders: Folders
+    maildir_path: Path | None = None
+    send_via: str = "pickup"
+    pickup_dir: Path | None = None
+    smtp: SmtpSettings | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The numbers of the process (defaults from the rules file)."""
+
+    followup_business_days: int = 3  # R07
+    info_followups_before_strikes: int = 1  # R07 then R11
+    call_reminder_hours: int = 24  # R10
+    post_solution_daily_followups: int = 3  # R10
+    strike_interval_business_days: int = 3  # R11
+    closure_min_business_days_after_strike3: int = 3  # R12
+    closure_min_calendar_days_after_contact: int = 14  # R12, R13
+    named_date_followup_time: time = time(14, 0)  # R07: on the customer's date, after lunch
+    ooo_default_pause_business_days: int = 5  # R15
+    rate_limit_per_minute: int = 30  # R26
+    rejected_draft_hold_business_days: int = 3
+
+
+@dataclass(frozen=True)
+class Settings:
+    source: str
+    engineer: Engineer
+    calendar: CalendarSettings
+    support_address: str
+    internal_domains: frozenset[str]
+    case_patterns: tuple[re.Pattern[str], ...]
+    mailbox: MailboxSettings
+    database_url: str
+    data_dir: Path
+    policy: Policy
+    approval_required: dict[MailKind, bool]
+    poll_seconds: int = 60
+
+    def requires_approval(self, kind: MailKind) -> bool:
+        return self.approval_required.get(kind, True)
+
+
+class _Reader:
+    """Typed access to a TOML table that reports errors with the dotted key."""
+
+    def __init__(self, file: str, data: dict[str, Any], prefix: str = "") -> None:
+        self.file, self.data, self.prefix = file, data, prefix
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+    def error(self, name: str, why: str) -> ConfigError:
+        return ConfigError(self.file, self.key(name), why)
+
+    def table(self, name: str, required: bool = False) -> _Reader:
+        value = self.data.get(name)
+        if value is None:
+            if required:
+                raise self.error(name, "this section is required")
+            value = {}
+        if not isinstance(value, dict):
+            raise self.error(name, "must be a table")
+        return _Reader(self.file, value, self.key(name))
+
+    def str(self, name: str, default: str | None = None, required: bool = False) -> str | None:
+        value = self.data.get(name, default)
+        if value is None:
+            if required:
+                raise self.error(name, "is required")
+            return None
+        if not isinstance(value, str):
+            raise self.error(name, f"must be a string, not {type(value).__name__}")
+        if required and not value.strip():
+            raise self.error(name, "must not be empty")
+        if "\r" in value or "\n" in value:
+            raise self.error(name, "must be a single line")
+        return value
+
+    def int(self, name: str, default: int, minimum: int = 0) -> int:
+        value = self.data.get(name, default)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.error(name, "must be a whole number")
+        if value < minimum:
+            raise self.error(name, f"must be at least {minimum}")
+        return value
+
+    def bool(self, name: str, default: bool) -> bool:
+        value = self.data.get(name, default)
+        if not isinstance(value, bool):
+            raise self.error(name, "must be true or false")
+        return value
+
+    def list(self, name: str, default: list[Any]) -> list[Any]:
+        value = self.data.get(name, default)
+        if not isinstance(value, list):
+            raise self.error(name, "must be a list")
+        return value
+
+    def time(self, name: str, default: str) -> time:
+        raw = self.data.get(name, default)
+        if isinstance(raw, time):
+            return raw
+        if not isinstance(raw, str) or not re.fullmatch(r"\d{1,2}:\d{2}", raw):
+            raise self.error(name, 'must be a time like "09:00"')
+        hours, minutes = (int(p) for p in raw.split(":"))
+        if hours > 23 or minutes > 59:
+            raise self.error(name, f"{raw!r} is not a time of day")
+        return time(hours, minutes)
+
+    def email(self, name: str, required: bool = True) -> str | None:
+        value = self.str(name, required=required)
+        if value is not None and not EMAIL_RE.match(value):
+            raise self.error(name, f"{value!r} is not an email address")
+        return value
+
+    def secret(self, name: str) -> str | None:
+        """Read ``<name>_env`` and return the environment variable it names."""
+        if name in self.data:
+            raise self.error(
+                name,
+                f"secrets never go in the file; set {name}_env to the name of an environment variable",
+            )
+        var = self.str(f"{name}_env")
+        if var is None:
+            return None
+        value = os.environ.get(var)
+        if not value:
+            raise self.error(f"{name}_env", f"environment variable {var} is not set")
+        return value
+
+
+def _resolve(base: Path, raw: str) -> Path:
+    path = Path(os.path.expandvars(raw)).expanduser()
+    return path if path.is_absolute() else (base / path)
+
+
+def load(path: str | os.PathLike[str]) -> Settings:
+    """Read, validate and return the settings, or raise :class:`ConfigError`."""
+    file = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(file, "-", "file not found") from None
+    except OSError as exc:
+        raise ConfigError(file, "-", f"cannot read: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(file, "-", "is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(file, "-", f"is not valid TOML: {exc}") from None
+    return parse(data, file=file, base=Path(path).resolve().parent)
+
+
+def parse(data: dict[str, Any], file: str = "<config>", base: Path | None = None) -> Settings:
+    """Validate an already-decoded TOML document (used by tests and the demo)."""
+    base = base or Path.cwd()
+    root = _Reader(file, data)
+
+    eng = root.table("engineer", required=True)
+    values = {}
+    for name in SIGNATURE_FIELDS:
+        if name.endswith("email"):
+            values[name] = eng.email(name)
+        else:
+            values[name] = eng.str(name, required=True)
+    engineer = Engineer(**values)  # R24: every signature field present
+
+    cal = root.table("calendar", required=True)
+    tz_name = cal.str("timezone", required=True)
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise cal.error(
+            "timezone", f"{tz_name!r} is not an IANA time zone such as Europe/Berlin"
+        ) from None
+    country = (cal.str("country", required=True) or "").upper()
+    subdivision = cal.str("subdivision")
+    _check_holidays(cal, country, subdivision)
+    workdays = set()
+    for day in cal.list("workdays", ["mon", "tue", "wed", "thu", "fri"]):
+        if not isinstance(day, str) or day.lower()[:3] not in WEEKDAYS:
+            raise cal.error("workdays", f"{day!r} is not a weekday (mon..sun)")
+        workdays.add(WEEKDAYS[day.lower()[:3]])
+    if not workdays:
+        raise cal.error("workdays", "needs at least one day")
+    start, end = cal.time("start", "09:00"), cal.time("end", "17:00")
+    if end <= start:
+        raise cal.error("end", "must be later than start")
+    days_off = set()
+    for item in cal.list("extra_days_off", []):
+        if isinstance(item, date):
+            days_off.add(item)
+            continue
+        try:
+            days_off.add(date.fromisoformat(str(item)))
+        except ValueError:
+            raise cal.error("extra_days_off", f"{item!r} is not a date like 2026-12-24") from None
+    calendar = CalendarSettings(
+        tz, country, subdivision, frozenset(workdays), start, end, frozenset(days_off)
+    )
+
+    cases = root.table("cases", required=True)
+    support = cases.email("support_address")
+    domains = cases.list("internal_domains", [engineer.email.split("@", 1)[1]])
+    internal = frozenset(str(d).lower().lstrip("@") for d in domains)
+    patterns = []
+    for pattern in cases.list("case_number_patterns", list(DEFAULT_CASE_PATTERNS)):
+        try:
+            compiled = re.compile(str(pattern))
+        except re.error as exc:
+            raise cases.error(
+                "case_number_patterns", f"{pattern!r} is not a valid regular expression: {exc}"
+            ) from None
+        if compiled.groups < 1:
+            raise cases.error(
+                "case_number_patterns", f"{pattern!r} needs one group that captures the number"
+            )
+        patterns.append(compiled)
+
+    data_table = root.table("data")
+    data_dir = _resolve(base, data_table.str("dir", "~/.local/share/mailbot") or "")
+
+    mailbox = _mailbox(root.table("mailbox", required=True), base)
+
+    db = root.table("database")
+    db_url = db.str("url", f"sqlite:///{data_dir / 'mailbot.db'}") or ""
+    if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", db_url):
+        raise db.error("url", "must be a sqlite:/// or postgresql:// URL")
+    if db_url.startswith("postgresql://"):
+        db_url = "postgresql+psycopg://" + db_url[len("postgresql://") :]
+    if "{password}" in db_url:
+        db_url = db_url.replace("{password}", db.secret("password") or "")
+
+    pol = root.table("policy")
+    defaults = Policy()
+    policy = Policy(
+        followup_business_days=pol.int(
+            "followup_business_days", defaults.followup_business_days, 1
+        ),
+        info_followups_before_strikes=pol.int(
+            "info_followups_before_strikes", defaults.info_followups_before_strikes
+        ),
+        call_reminder_hours=pol.int("call_reminder_hours", defaults.call_reminder_hours, 1),
+        post_solution_daily_followups=pol.int(
+            "post_solution_daily_followups", defaults.post_solution_daily_followups
+        ),
+        strike_interval_business_days=pol.int(
+            "strike_interval_business_days", defaults.strike_interval_business_days, 1
+        ),
+        closure_min_business_days_after_strike3=pol.int(
+            "closure_min_business_days_after_strike3",
+            defaults.closure_min_business_days_after_strike3,
+            1,
+        ),
+        closure_min_calendar_days_after_contact=pol.int(
+            "closure_min_calendar_days_after_contact",
+            defaults.closure_min_calendar_days_after_contact,
+            14,
+        ),
+        named_date_followup_time=pol.time("named_date_followup_time", "14:00"),
+        ooo_default_pause_business_days=pol.int(
+            "ooo_default_pause_business_days", defaults.ooo_default_pause_business_days, 1
+        ),
+        rate_limit_per_minute=pol.int("rate_limit_per_minute", defaults.rate_limit_per_minute, 1),
+        rejected_draft_hold_business_days=pol.int(
+            "rejected_draft_hold_business_days", defaults.rejected_draft_hold_business_days, 1
+        ),
+    )
+
+    appr = root.table("approval")
+    known = {k.value for k in MailKind}
+    for name in appr.data:
+        if name not in known:
+            raise appr.error(name, f"unknown template kind; known: {', '.join(sorted(known))}")
+    approval = {kind: appr.bool(kind.value, APPROVAL_DEFAULTS.get(kind, True)) for kind in MailKind}
+
+    daemon = root.table("daemon")
+    return Settings(
+        source=file,
+        engineer=engineer,
+        calendar=calendar,
+        support_address=(support or "").lower(),
+        internal_domains=internal,
+        case_patterns=tuple(patterns),
+        mailbox=mailbox,
+        database_url=db_url,
+        data_dir=data_dir,
+        policy=policy,
+        approval_required=approval,
+        poll_seconds=daemon.int("poll_seconds", 60, 5),
+    )
+
+
+def _check_holidays(cal: _Reader, country: str, subdivision: str | None) -> None:
+    import holidays
+
+    try:
+        holidays.country_holidays(country, subdiv=subdivision)
+    except NotImplementedError:
+        raise cal.error(
+            "country",
+            f"{country!r} is not a country the holidays package knows (ISO code such as DE, US)",
+        ) from None
+    except Exception as exc:  # the package raises plain errors for unknown subdivisions
+        raise cal.error("subdivision", f"{subdivision!r}: {exc}") from None
+
+
+def _mailbox(mb: _Reader, base: Path) -> MailboxSettings:
+    kind = mb.str("kind", "maildir")
+    f = mb.table("folders")
+    d = Folders()
+    folders = Folders(
+        inbox=f.str("inbox", d.inbox) or d.inbox,
+        sent=f.str("sent", d.sent) or d.sent,
+        awaiting_approval=f.str("awaiting_approval", d.awaiting_approval) or d.awaiting_approval,
+        approved=f.str("approved", d.approved) or d.approved,
+        rejected=f.str("rejected", d.rejected) or d.rejected,
+    )
+    names = [
+        folders.inbox,
+        folders.sent,
+        folders.awaiting_approval,
+        folders.approved,
+        folders.rejected,
+    ]
+    if len(set(names)) != len(names):
+        raise f.error("*", "every folder needs its own name")
+    if kind != "maildir":
+        raise mb.error("kind", f'{kind!r} is not available in this build; use "maildir"')
+    md = mb.table("maildir")
+    path = _resolve(base, md.str("path", required=True) or "")
+    send_via = md.str("send", "pickup")
+    pickup = smtp = None
+    if send_via == "pickup":
+        pickup = _resolve(base, md.str("pickup_dir", str(path) + "-outgoing") or "")
+    elif send_via == "smtp":
+        s = mb.table("smtp", required=True)
+        smtp = SmtpSettings(
+            host=s.str("host", required=True) or "",
+            port=s.int("port", 587, 1),
+            starttls=s.bool("starttls", True),
+            username=s.str("username"),
+            password=s.secret("password"),
+        )
+    else:
+        raise md.error("send", 'must be "pickup" or "smtp"')
+    return MailboxSettings(
+        kind="maildir",
+        folders=folders,
+        maildir_path=path,
+        send_via=send_via,
+        pickup_dir=pickup,
+        smtp=smtp,
+    )

@@ -1,0 +1,61 @@
+"""One full cycle: sync → recover → approvals → evaluate → draft → release.
+
+The daemon runs these steps as scheduler jobs; ``mailbot tick`` runs one cycle. A lock
+keeps the steps from overlapping, so jobs never race on the same rows."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from mailbot import clock
+from mailbot.app import App
+from mailbot.ingest.sync import sync_all
+from mailbot.outbound import outbox
+from mailbot.signals import apply_pending
+
+LOCK = threading.Lock()
+
+
+@dataclass
+class CycleReport:
+    new_messages: int = 0
+    quarantined: int = 0
+    planned: int = 0
+    materialised: int = 0
+    sent: int = 0
+
+
+def sync_step(app: App) -> CycleReport:
+    with LOCK:
+        reports = sync_all(app, clock.now())
+    return CycleReport(
+        new_messages=sum(r.new for r in reports), quarantined=sum(r.quarantined for r in reports)
+    )
+
+
+def evaluate_step(app: App) -> CycleReport:
+    with LOCK:
+        now = clock.now()
+        apply_pending(app, now)
+        outbox.recover(app, now)
+        outbox.scan_approvals(app, now)
+        planned = outbox.evaluate(app, now)
+        made = outbox.materialise(app, now)
+    return CycleReport(planned=planned, materialised=made)
+
+
+def release_step(app: App) -> CycleReport:
+    with LOCK:
+        now = clock.now()
+        outbox.recover(app, now)
+        outbox.scan_approvals(app, now)
+        sent = outbox.release(app, now)
+        outbox.evaluate(app, now)  # a stale or sent draft may make the next step due now
+        outbox.materialise(app, now)  # and reminders a blocked or closed send produced
+    return CycleReport(sent=sent)
+
+
+def run_cycle(app: App) -> CycleReport:
+    a, b, c = sync_step(app), evaluate_step(app), release_step(app)
+    return CycleReport(a.new_messages, a.quarantined, b.planned, b.materialised + 0, c.sent)

@@ -1,0 +1,1 @@
+"""``mailbot demo``: the real engine over four simulated weeks of scripted cases."""

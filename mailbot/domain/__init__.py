@@ -1,0 +1,1 @@
+"""Pure domain: kinds and states, the business calendar, and the rules. No I/O here."""

@@ -1,0 +1,146 @@
+"""Business time: the engineer's working hours in their zone, minus weekends, public
+holidays (the ``holidays`` package) and extra days off. All business-time arithmetic in
+mailbot goes through one :class:`BusinessCalendar` so the rules never disagree about it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+import holidays as holidays_pkg
+
+from mailbot.config import CalendarSettings
+
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    tz: ZoneInfo
+    workdays: frozenset[int]
+    start: time
+    end: time
+    country: str
+    subdivision: str | None = None
+    extra_days_off: frozenset[date] = frozenset()
+
+    @classmethod
+    def from_settings(cls, s: CalendarSettings) -> BusinessCalendar:
+        return cls(
+            s.timezone, s.workdays, s.start, s.end, s.country, s.subdivision, s.extra_days_off
+        )
+
+    @cached_property
+    def _holidays(self) -> holidays_pkg.HolidayBase:
+        return holidays_pkg.country_holidays(self.country, subdiv=self.subdivision)
+
+    # -- days ---------------------------------------------------------------------------
+    def day_off_reason(self, day: date) -> str | None:
+        """Why ``day`` is not a business day (None when it is one)."""
+        if day.weekday() not in self.workdays:
+            return DAY_NAMES[day.weekday()]
+        name = self._holidays.get(day)
+        if name:
+            return f"public holiday ({name})"
+        if day in self.extra_days_off:
+            return "day off"
+        return None
+
+    def is_business_day(self, day: date) -> bool:
+        return self.day_off_reason(day) is None
+
+    def business_day_on_or_after(self, day: date) -> date:
+        for _ in range(3660):
+            if self.is_business_day(day):
+                return day
+            day += timedelta(days=1)
+        raise ValueError("no business day within ten years; check workdays and days off")
+
+    def next_business_day(self, day: date) -> date:
+        return self.business_day_on_or_after(day + timedelta(days=1))
+
+    # -- instants -----------------------------------------------------------------------
+    def local(self, at: datetime) -> datetime:
+        return at.astimezone(self.tz)
+
+    def at_local(self, day: date, clock: time) -> datetime:
+        """The UTC instant of ``clock`` on ``day`` in the engineer's zone."""
+        return datetime.combine(day, clock, tzinfo=self.tz).astimezone(UTC)
+
+    def window(self, day: date) -> tuple[datetime, datetime]:
+        return self.at_local(day, self.start), self.at_local(day, self.end)
+
+    def is_business_time(self, at: datetime) -> bool:
+        day = self.local(at).date()
+        if not self.is_business_day(day):
+            return False
+        start, end = self.window(day)
+        return start <= at < end
+
+    def next_business_time(self, at: datetime) -> datetime:
+        """``at`` itself when it is business time, else the start of the next window."""
+        day = self.local(at).date()
+        if self.is_business_day(day):
+            start, end = self.window(day)
+            if at < start:
+                return start
+            if at < end:
+                return at.astimezone(UTC)
+        return self.window(self.next_business_day(day))[0]
+
+    def why_not_business_time(self, at: datetime) -> str | None:
+        """A plain-words reason a send at ``at`` must wait (R23), or None."""
+        local = self.local(at)
+        reason = self.day_off_reason(local.date())
+        if reason:
+            return reason
+        if local.time() < self.start:
+            return f"before working hours ({self.start:%H:%M})"
+        if local.time() >= self.end:
+            return f"after working hours ({self.end:%H:%M})"
+        return None
+
+    def add_business_days(self, at: datetime, days: int) -> datetime:
+        """The same time of day ``days`` business days later (counting from the next
+        business moment when ``at`` falls outside business time)."""
+        base = self.local(self.next_business_time(at))
+        day = base.date()
+        for _ in range(days):
+            day = self.next_business_day(day)
+        return datetime.combine(day, base.time().replace(tzinfo=None), tzinfo=self.tz).astimezone(
+            UTC
+        )
+
+    def business_days_between(self, start: datetime, end: datetime) -> float:
+        """Business time elapsed from ``start`` to ``end``, in working days (e.g. 2.5)."""
+        if end <= start:
+            return 0.0
+        window_seconds = (
+            datetime.combine(date.min, self.end) - datetime.combine(date.min, self.start)
+        ).total_seconds()
+        total = 0.0
+        day = self.local(start).date()
+        last = self.local(end).date()
+        while day <= last:
+            if self.is_business_day(day):
+                w_start, w_end = self.window(day)
+                lo, hi = max(w_start, start), min(w_end, end)
+                if hi > lo:
+                    total += (hi - lo).total_seconds()
+            day += timedelta(days=1)
+        return total / window_seconds
+
+    def closure_date(
+        self,
+        strike3_sent: datetime,
+        last_contact: datetime,
+        min_business_days: int,
+        min_calendar_days: int,
+    ) -> date:
+        """R12: the first business day at least ``min_business_days`` business days after
+        strike 3 and at least ``min_calendar_days`` calendar days after the last contact."""
+        after_strike = self.local(self.add_business_days(strike3_sent, min_business_days)).date()
+        after_contact = self.local(last_contact).date() + timedelta(days=min_calendar_days)
+        return self.business_day_on_or_after(max(after_strike, after_contact))

@@ -1,0 +1,46 @@
+"""The policy's input (a snapshot of one case) and output (decisions with reasons)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from mailbot.domain.kinds import MailKind
+
+
+@dataclass(frozen=True)
+class SentNudge:
+    kind: MailKind
+    sent_at: datetime
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CaseView:
+    number: str
+    state: str
+    opened_at: datetime
+    phase_started_at: datetime
+    last_contact_at: datetime  # last successful contact (R12, R13)
+    premier: bool = False
+    last_manual_at: datetime | None = None  # the engineer's own last mail (postpones nudges)
+    customer_named_date: datetime | None = None
+    named_date_words: str | None = None
+    paused_until: datetime | None = None
+    hold_until: datetime | None = None
+    secret_pending: str | None = None
+    nudges_in_phase: tuple[SentNudge, ...] = ()  # customer nudges sent since the phase began
+    kinds_in_phase: frozenset[MailKind] = frozenset()  # every kind planned in this phase
+    open_customer_kinds: frozenset[MailKind] = frozenset()  # customer drafts not yet final
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One step: draft a customer email or remind the engineer, due at ``due_at``."""
+
+    kind: MailKind
+    rule: str
+    reason: str
+    due_at: datetime
+    facts: dict[str, Any] = field(default_factory=dict)

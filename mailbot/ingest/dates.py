@@ -1,0 +1,36 @@
+"""Dates people write ("on Thursday", "am 3. Dezember", "le 5 décembre"), via dateparser.
+
+dateparser is imported on first use: it is slow to import and most messages never
+need it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+LANGUAGES = ["en", "de", "fr", "es"]
+
+
+def find_date(text: str, base: datetime, languages: list[str] | None = None) -> datetime | None:
+    """The first future-leaning date in ``text``, relative to ``base`` (aware UTC result)."""
+    from dateparser.search import search_dates
+
+    settings = {
+        "PREFER_DATES_FROM": "future",
+        "RELATIVE_BASE": base.replace(tzinfo=None),
+        "RETURN_AS_TIMEZONE_AWARE": False,
+        "PREFER_DAY_OF_MONTH": "first",
+    }
+    if re.search(r"\b\d{1,2}\.\d{1,2}\.", text):
+        settings["DATE_ORDER"] = (
+            "DMY"  # 11.12.2026 is always day.month in the languages that write it
+        )
+    try:
+        found = search_dates(text, languages=languages or LANGUAGES, settings=settings)
+    except Exception:  # dateparser raises assorted errors on odd input; no date then
+        return None
+    for _words, value in found or []:
+        if value.date() >= base.date():
+            return value.replace(tzinfo=UTC)
+    return None

@@ -1,0 +1,140 @@
+"""A message as the filters see it: headers decoded on demand, the body only when a
+filter asks for it (most of the cost of email parsing is in bodies nobody reads)."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.header import decode_header, make_header
+from email.message import Message
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from functools import cached_property
+from typing import Any
+
+from mailbot.mailbox.port import ItemRef
+
+HEAD_BYTES = 65536  # headers beyond this are not ours to read
+BODY_BYTES = 2 * 1024 * 1024  # text worth reading sits at the top; a 30 MB attachment is not read
+_MSGID = re.compile(r"<[^<>\s]+>")
+
+
+class UnreadableMessage(Exception):
+    """The bytes are not a message we can file; the reason goes to quarantine."""
+
+
+def _clean(value: str) -> str:
+    """Undo surrogate escapes from non-UTF-8 header bytes, and keep it on one line."""
+    value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return " ".join(value.split())
+
+
+def _decode(raw: Any) -> str:
+    if raw is None:
+        return ""
+    text = str(raw)
+    if "=?" in text:
+        with contextlib.suppress(ValueError, LookupError, UnicodeError):
+            text = str(make_header(decode_header(text)))
+    return _clean(text)
+
+
+@dataclass
+class IncomingMessage:
+    """One message under filing, with the facts the filters found."""
+
+    ref: ItemRef
+    head: bytes
+    load_body: Callable[[], bytes]
+    received_at: datetime
+    facts: dict[str, Any] = field(default_factory=dict)
+    case_number: str | None = None
+    case_id: int | None = None
+    has_support_cc: bool = False
+    direction: str | None = None
+    automatic: str | None = None
+
+    @classmethod
+    def from_head(
+        cls, ref: ItemRef, head: bytes, load_body: Callable[[], bytes], received_at: datetime
+    ) -> IncomingMessage:
+        end = head.find(b"\n\n")
+        if end < 0:
+            end = head.find(b"\r\n\r\n")
+        if end < 0 and len(head) >= HEAD_BYTES:
+            raise UnreadableMessage(f"no end of headers in the first {HEAD_BYTES} bytes")
+        msg = cls(ref, head if end < 0 else head[: end + 1], load_body, received_at)
+        if not msg.headers.keys():
+            raise UnreadableMessage("no headers")
+        if not msg.headers.get("From") and not msg.headers.get("Subject"):
+            raise UnreadableMessage("neither From nor Subject")
+        return msg
+
+    @cached_property
+    def headers(self) -> Message:
+        return BytesHeaderParser(policy=compat32).parsebytes(self.head)
+
+    def header(self, name: str) -> str:
+        return _decode(self.headers.get(name))
+
+    @cached_property
+    def subject(self) -> str:
+        return self.header("Subject")[:500]
+
+    @cached_property
+    def sender(self) -> tuple[str, str]:
+        name, addr = parseaddr(self.header("From"))
+        return name.strip().strip('"'), addr.strip().lower()
+
+    def addresses(self, *names: str) -> list[tuple[str, str]]:
+        values = [_decode(v) for n in names for v in (self.headers.get_all(n) or [])]
+        return [
+            (n.strip().strip('"'), a.strip().lower())
+            for n, a in getaddresses(values)
+            if a and "@" in a
+        ]
+
+    @cached_property
+    def recipients(self) -> list[str]:
+        return [a for _, a in self.addresses("To", "Cc")]
+
+    @cached_property
+    def message_id(self) -> str | None:
+        found = _MSGID.search(self.header("Message-ID"))
+        return found.group(0) if found else None
+
+    @cached_property
+    def thread_ids(self) -> list[str]:
+        """In-Reply-To and References, nearest first."""
+        ids = _MSGID.findall(self.header("In-Reply-To"))
+        ids += list(reversed(_MSGID.findall(self.header("References"))))
+        return list(dict.fromkeys(ids))
+
+    @cached_property
+    def date(self) -> datetime | None:
+        raw = self.header("Date")
+        if not raw:
+            return None
+        try:
+            value = parsedate_to_datetime(raw)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    @property
+    def when(self) -> datetime:
+        """The Date header, or when mailbot first saw it if the header is absent or bad."""
+        return self.date or self.received_at
+
+    @cached_property
+    def body(self) -> str:
+        """The new text of the message: plain text preferred, quoted history removed."""
+        from mailbot.ingest.body import extract_text
+
+        return extract_text(self.load_body())

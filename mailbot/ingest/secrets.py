@@ -1,0 +1,46 @@
+"""R27: notice access secrets in customer mail. Only the *kind* of secret is kept; the
+value never leaves this function (not stored, not logged)."""
+
+from __future__ import annotations
+
+import re
+
+from mailbot.domain.kinds import Direction
+from mailbot.ingest.context import IngestContext
+from mailbot.ingest.message import IncomingMessage
+
+PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("private key", re.compile(r"-----BEGIN (?:RSA |EC |OPENSSH |DSA )?PRIVATE KEY-----")),
+    ("cloud access key", re.compile(r"\bAKIA[0-9A-Z]{16}\b")),
+    ("storage account key", re.compile(r"AccountKey=[A-Za-z0-9+/=]{20,}")),
+    ("shared access signature", re.compile(r"[?&]sig=[A-Za-z0-9%+/=]{20,}")),
+    ("bearer token", re.compile(r"\bBearer\s+eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+")),
+    ("client secret", re.compile(r"client[_ ]?secret\s*[:=]\s*\S{8,}", re.IGNORECASE)),
+    (
+        "password",
+        re.compile(
+            r"\b(?:password|passwort|kennwort|mot de passe|contraseña|pwd|passwd)\b\s*"
+            r"(?:[:=]|\b(?:is|ist|lautet|est|es)\b\s*:?)\s*\S{4,}",
+            re.IGNORECASE,
+        ),
+    ),
+)
+
+
+def secret_kind(text: str) -> str | None:
+    for kind, pattern in PATTERNS:
+        if pattern.search(text):
+            return kind
+    return None
+
+
+def apply(msg: IncomingMessage, ctx: IngestContext) -> None:
+    if (
+        msg.direction != Direction.CUSTOMER
+        or msg.automatic
+        or (msg.case_id is None and not msg.case_number)
+    ):
+        return
+    kind = secret_kind(msg.body)
+    if kind:
+        msg.facts["secret_kind"] = kind

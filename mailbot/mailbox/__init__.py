@@ -1,0 +1,1 @@
+"""The mailbox port and its adapters. Only adapters do mailbox I/O."""

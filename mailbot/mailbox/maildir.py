@@ -1,0 +1,337 @@
+"""The embedded default: a Maildir++ tree as Dovecot keeps it.
+
+The root is the Inbox; a folder ``A/B`` is the directory ``.A.B``. The engineer approves
+a draft by moving its file into the Approved folder and rejects it by moving it to
+Rejected or deleting it. Sending goes to a pickup directory or through SMTP, with a copy
+in Sent Items.
+
+Sync is incremental per folder: the sync state is the modification times of ``new/`` and
+``cur/``, so an idle poll is two ``stat`` calls. When they moved, the folder is listed and
+the engine skips the keys it has already filed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import time
+from collections.abc import Callable
+from email.message import EmailMessage
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from email.utils import format_datetime
+from itertools import count
+from pathlib import Path
+
+from mailbot import clock
+from mailbot.mailbox.port import KEY_HEADER, Changes, ItemRef, MailboxError, SentLookup
+
+_counter = count()
+_HOST = socket.gethostname().replace("/", "_").replace(":", "_") or "localhost"
+# A directory listing taken this close to the directory's mtime may miss a file added in
+# the same clock tick, so such a listing is not trusted as a sync state.
+_MTIME_SLACK_NS = 2_000_000_000
+
+
+def _unique_name() -> str:
+    now = time.time()
+    return f"{int(now)}.M{int((now % 1) * 1e6)}P{os.getpid()}Q{next(_counter)}.{_HOST}"
+
+
+class MaildirMailbox:
+    """A Maildir++ mailbox; ``transmit`` delivers an outgoing message (pickup or SMTP)."""
+
+    def __init__(
+        self,
+        root: Path,
+        folders: list[str],
+        sent_folder: str,
+        inbox_folder: str,
+        transmit: Callable[[bytes, str], None],
+        pickup_probe: Callable[[str], bool] | None = None,
+    ) -> None:
+        self.root = root
+        self.folders = folders
+        self.sent_folder = sent_folder
+        self.inbox_folder = inbox_folder
+        self.transmit = transmit
+        self.pickup_probe = pickup_probe
+        self._key_cache: dict[str, tuple[int, str | None]] = {}
+
+    # -- layout -------------------------------------------------------------------------
+    def path(self, folder: str) -> Path:
+        if folder.upper() == "INBOX" or folder == self.inbox_folder:
+            return self.root
+        return self.root / ("." + folder.replace("/", "."))
+
+    def ensure_folders(self) -> None:
+        for folder in {self.inbox_folder, *self.folders}:
+            base = self.path(folder)
+            for sub in ("cur", "new", "tmp"):
+                (base / sub).mkdir(parents=True, exist_ok=True)
+            if base != self.root:
+                (base / "maildirfolder").touch(exist_ok=True)
+
+    # -- reading ------------------------------------------------------------------------
+    def changes(self, folder: str, state: str | None) -> Changes:
+        base = self.path(folder)
+        try:
+            stamps = {sub: (base / sub).stat().st_mtime_ns for sub in ("new", "cur")}
+        except FileNotFoundError:
+            raise MailboxError(f"folder {folder!r} does not exist under {self.root}") from None
+        fingerprint = json.dumps(stamps, sort_keys=True)
+        if state == fingerprint:
+            return Changes(items=[], state=state)
+        items = self._list(folder)
+        # "Now" as the filesystem sees it (its own clock stamps the directories), so the
+        # check holds whatever the process clock says.
+        probe = base / "tmp" / ".mailbot-clock"
+        probe.touch()
+        fs_now = probe.stat().st_mtime_ns
+        trusted = all(fs_now - stamp > _MTIME_SLACK_NS for stamp in stamps.values())
+        return Changes(items=items, state=fingerprint if trusted else None, complete_listing=True)
+
+    def _list(self, folder: str) -> list[ItemRef]:
+        base = self.path(folder)
+        refs = []
+        for sub in ("new", "cur"):
+            try:
+                with os.scandir(base / sub) as entries:
+                    for entry in entries:
+                        if entry.name.startswith("."):
+                            continue
+                        refs.append(
+                            ItemRef(folder, entry.name.split(":", 1)[0], f"{sub}/{entry.name}")
+                        )
+            except FileNotFoundError:
+                continue
+        return refs
+
+    def _locate(self, ref: ItemRef) -> Path:
+        """The file now; a mail client may have moved it from new/ to cur/ or changed flags."""
+        base = self.path(ref.folder)
+        direct = base / ref.locator
+        if direct.exists():
+            return direct
+        for sub in ("cur", "new"):
+            try:
+                with os.scandir(base / sub) as entries:
+                    for entry in entries:
+                        if entry.name.split(":", 1)[0] == ref.key:
+                            return Path(entry.path)
+            except FileNotFoundError:
+                continue
+        raise MailboxError(f"message {ref.key} is no longer in {ref.folder!r}")
+
+    def read(self, ref: ItemRef, max_bytes: int | None = None) -> bytes:
+        with open(self._locate(ref), "rb") as fh:
+            return fh.read() if max_bytes is None else fh.read(max_bytes)
+
+    def _header_key(self, path: Path) -> str | None:
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return None
+        cached = self._key_cache.get(str(path))
+        if cached and cached[0] == st.st_mtime_ns:
+            return cached[1]
+        with open(path, "rb") as fh:
+            head = fh.read(16384)
+        end = head.find(b"\n\n")
+        headers = BytesHeaderParser(policy=compat32).parsebytes(
+            head if end < 0 else head[: end + 1]
+        )
+        key = headers.get(KEY_HEADER)
+        key = str(key).strip() if key else None
+        self._key_cache[str(path)] = (st.st_mtime_ns, key)
+        return key
+
+    def keyed_items(self, folder: str) -> dict[str, ItemRef]:
+        """mailbot's own items in ``folder`` by key (used for the approval folders)."""
+        found = {}
+        for ref in self._list(folder):
+            key = self._header_key(self.path(folder) / ref.locator)
+            if key:
+                found[key] = ref
+        return found
+
+    # -- writing ------------------------------------------------------------------------
+    def _deliver(
+        self, folder: str, data: bytes, name: str | None = None, sub: str = "new", flags: str = ""
+    ) -> ItemRef:
+        base = self.path(folder)
+        name = name or _unique_name()
+        tmp = base / "tmp" / name
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        final_name = name + (f":2,{flags}" if sub == "cur" else "")
+        os.replace(tmp, base / sub / final_name)
+        return ItemRef(folder, name, f"{sub}/{final_name}")
+
+    def save_draft(self, folder: str, message: EmailMessage, key: str) -> ItemRef:
+        existing = self.keyed_items(folder).get(key)
+        if existing:  # idempotent: a retry after a crash finds the first copy
+            return existing
+        return self._deliver(folder, message.as_bytes(), sub="cur", flags="D")
+
+    def deliver_to_inbox(self, message: EmailMessage, key: str) -> ItemRef:
+        existing = self.keyed_items(self.inbox_folder).get(key)
+        if existing:
+            return existing
+        return self._deliver(self.inbox_folder, message.as_bytes())
+
+    def move(self, ref: ItemRef, folder: str) -> ItemRef:
+        src = self._locate(ref)
+        dest = self.path(folder) / src.parent.name / src.name
+        os.replace(src, dest)
+        return ItemRef(folder, ref.key, f"{src.parent.name}/{src.name}")
+
+    def send(self, ref: ItemRef, key: str) -> None:
+        """Send the item exactly as it is now (the engineer's edited version).
+
+        Order matters for crash safety: (1) a copy of the outgoing message is written to
+        Sent Items' ``tmp/`` under the key, (2) it is transmitted, (3) the copy is moved
+        into ``cur/`` and the draft removed. :meth:`find_sent` reads these traces.
+        """
+        src = self._locate(ref)
+        data = _stamp_date(src.read_bytes())
+        sent_base = self.path(self.sent_folder)
+        marker = sent_base / "tmp" / f"{key}.sending"
+        with open(marker, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        self.transmit(data, key)
+        os.replace(marker, sent_base / "cur" / f"{_unique_name()}.{key}:2,S")
+        src.unlink(missing_ok=True)
+
+    def find_sent(self, key: str) -> SentLookup:
+        sent_base = self.path(self.sent_folder)
+        for sub in ("cur", "new"):
+            with os.scandir(sent_base / sub) as entries:
+                if any(f".{key}:" in e.name or e.name.endswith(f".{key}") for e in entries):
+                    return SentLookup.SENT
+        marker = sent_base / "tmp" / f"{key}.sending"
+        if not marker.exists():
+            return SentLookup.ABSENT
+        if self.pickup_probe and self.pickup_probe(key):
+            os.replace(marker, sent_base / "cur" / f"{_unique_name()}.{key}:2,S")
+            return SentLookup.SENT
+        return SentLookup.UNKNOWN
+
+    def finish_after_crash(self, key: str, draft: ItemRef | None) -> None:
+        """After :meth:`find_sent` said SENT, remove the leftover approved draft."""
+        if draft is not None:
+            with contextlib.suppress(MailboxError):
+                self._locate(draft).unlink(missing_ok=True)
+
+
+def _stamp_date(data: bytes) -> bytes:
+    """Replace the draft's Date header with the moment of sending (bytes-level, so the
+    engineer's edited body goes out untouched)."""
+    end = data.find(b"\n\n")
+    crlf = False
+    if end < 0:
+        end = data.find(b"\r\n\r\n")
+        crlf = end >= 0
+    if end < 0:
+        return data
+    head, body = data[:end], data[end:]
+    nl = b"\r\n" if crlf else b"\n"
+    lines = head.split(nl)
+    kept: list[bytes] = []
+    skipping = False
+    for line in lines:
+        if skipping and line[:1] in (b" ", b"\t"):
+            continue
+        skipping = line.lower().startswith(b"date:")
+        if not skipping:
+            kept.append(line)
+    kept.append(b"Date: " + format_datetime(clock.now()).encode())
+    return nl.join(kept) + body
+
+
+def pickup_transmitter(
+    pickup_dir: Path,
+) -> tuple[Callable[[bytes, str], None], Callable[[str], bool]]:
+    """Deliver into a pickup directory (an MTA or relay collects files from there).
+
+    The file is named by the key and appears atomically, so a retry overwrites the same
+    name instead of queueing a second copy.
+    """
+    pickup_dir.mkdir(parents=True, exist_ok=True)
+
+    def transmit(data: bytes, key: str) -> None:
+        tmp = pickup_dir / f".{key}.tmp"
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, pickup_dir / f"{key}.eml")
+
+    def probe(key: str) -> bool:
+        return (pickup_dir / f"{key}.eml").exists()
+
+    return transmit, probe
+
+
+def smtp_transmitter(
+    host: str, port: int, starttls: bool, username: str | None, password: str | None
+) -> Callable[[bytes, str], None]:
+    """Deliver through SMTP (smtplib); recipients are taken from the message headers."""
+    import smtplib
+    from email import message_from_bytes
+    from email.policy import SMTP
+    from email.utils import getaddresses
+
+    def transmit(data: bytes, key: str) -> None:
+        msg = message_from_bytes(data, policy=SMTP)
+        rcpts = [
+            addr
+            for _, addr in getaddresses(
+                msg.get_all("To", []) + msg.get_all("Cc", []) + msg.get_all("Bcc", [])
+            )
+            if addr
+        ]
+        sender = next((addr for _, addr in getaddresses(msg.get_all("From", [])) if addr), None)
+        if not rcpts or not sender:
+            raise MailboxError(f"outgoing message {key} has no sender or no recipients")
+        del msg["Bcc"]
+        try:
+            with smtplib.SMTP(host, port, timeout=60) as smtp:
+                if starttls:
+                    smtp.starttls()
+                if username:
+                    smtp.login(username, password or "")
+                smtp.send_message(msg, from_addr=sender, to_addrs=rcpts)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise MailboxError(
+                f"SMTP delivery of {key} to {host}:{port} failed: {type(exc).__name__}"
+            ) from None
+
+    return transmit
+
+
+def open_maildir(settings) -> MaildirMailbox:  # type: ignore[no-untyped-def]
+    """Build the Maildir adapter from :class:`mailbot.config.Settings`."""
+    mb = settings.mailbox
+    f = mb.folders
+    probe = None
+    if mb.send_via == "smtp":
+        s = mb.smtp
+        transmit = smtp_transmitter(s.host, s.port, s.starttls, s.username, s.password)
+    else:
+        transmit, probe = pickup_transmitter(mb.pickup_dir)
+    box = MaildirMailbox(
+        mb.maildir_path,
+        [f.sent, f.awaiting_approval, f.approved, f.rejected],
+        f.sent,
+        f.inbox,
+        transmit,
+        probe,
+    )
+    return box

@@ -1,0 +1,62 @@
+"""The mailbox port: what the engine needs from any mailbox (Maildir, EWS, Graph).
+
+Drafts carry a stable idempotency key (a header for Maildir, an extended property on
+Exchange) so that every step can be retried after a crash without doing it twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from enum import StrEnum
+from typing import Protocol
+
+KEY_HEADER = "X-Mailbot-Key"
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    """Where one message is: its folder, a key stable across reads, and an adapter locator."""
+
+    folder: str
+    key: str
+    locator: str
+
+
+@dataclass
+class Changes:
+    """New items in a folder since ``state``; ``state`` is what to store once processed."""
+
+    items: list[ItemRef] = field(default_factory=list)
+    state: str | None = None
+    complete_listing: bool = False  # True when ``items`` is everything in the folder
+
+
+class SentLookup(StrEnum):
+    SENT = "sent"  # proof found that it left
+    ABSENT = "absent"  # proof that it never left: safe to send
+    UNKNOWN = "unknown"  # it may have left; never resend automatically
+
+
+class MailboxError(Exception):
+    """A mailbox operation failed; the message says which and why, without content."""
+
+
+class MailboxPort(Protocol):
+    def ensure_folders(self) -> None: ...
+
+    def changes(self, folder: str, state: str | None) -> Changes: ...
+
+    def read(self, ref: ItemRef, max_bytes: int | None = None) -> bytes: ...
+
+    def keyed_items(self, folder: str) -> dict[str, ItemRef]: ...
+
+    def save_draft(self, folder: str, message: EmailMessage, key: str) -> ItemRef: ...
+
+    def send(self, ref: ItemRef, key: str) -> None: ...
+
+    def find_sent(self, key: str) -> SentLookup: ...
+
+    def deliver_to_inbox(self, message: EmailMessage, key: str) -> ItemRef: ...
+
+    def move(self, ref: ItemRef, folder: str) -> ItemRef: ...

@@ -1,0 +1,1 @@
+"""Outbound: compose (Jinja2 + signature) ▶ approval folder ▶ durable outbox ▶ window gate ▶ send."""

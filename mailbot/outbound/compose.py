@@ -1,0 +1,139 @@
+"""Render templates into messages.
+
+Customer text (names, subjects) only ever enters as template *data*: nothing from a
+message is used as template source. HTML is autoescaped; headers are built from
+single-line values, so CR/LF cannot be smuggled into them (R02, R24, R25).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from mailbot.config import Engineer
+from mailbot.domain.kinds import ENGINEER_KINDS, MailKind
+from mailbot.mailbox.port import KEY_HEADER
+
+TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+# Template markers and unfilled slots that must never reach a customer (R25).
+TEMPLATE_MARKERS = re.compile(
+    r"\{\{|\}\}|\{%|%\}|\{#|#\}|\[(?:customer|name|case|date|signature|support engineer)[^\]\n]{0,30}\]|<(?:customer|name|case number)>|xxx-xxx|\bUndefined\b",
+    re.IGNORECASE,
+)
+ENGINEER_SLOT = re.compile(r"\[\[[^\]\n]{0,200}\]\]")
+_REPLY_PREFIX = re.compile(r"^\s*((re|aw|wg|fw|fwd|tr|rv|sv|antw)\s*:\s*)+", re.IGNORECASE)
+
+
+class PlaceholderLeft(Exception):
+    """A rendered email still contains a template marker or an unfilled slot (R25)."""
+
+
+def one_line(value: str) -> str:
+    """Header-safe: no CR/LF or other control characters."""
+    return " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", value).split())
+
+
+def find_placeholders(text: str, allow_slots: bool = False) -> list[str]:
+    found = [m.group(0) for m in TEMPLATE_MARKERS.finditer(text)]
+    if not allow_slots:
+        found += [m.group(0) for m in ENGINEER_SLOT.finditer(text)]
+    return found
+
+
+@lru_cache(maxsize=4)
+def environment(root: str = str(TEMPLATES)) -> Environment:
+    return Environment(
+        loader=FileSystemLoader(root),
+        autoescape=lambda name: bool(name and name.endswith(".html.j2")),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=False,
+    )
+
+
+def case_subject(subject: str, number: str, kind: MailKind) -> str:
+    """The reply subject, always carrying the case number (R02)."""
+    base = one_line(_REPLY_PREFIX.sub("", subject or "")).strip()
+    if kind in ENGINEER_KINDS:
+        return one_line(
+            f"[mailbot] {kind.value.replace('remind_', '').replace('_', ' ')} - case {number}"
+        )
+    if number not in base:
+        base = f"{base} - TrackingID#{number}" if base else f"Case TrackingID#{number}"
+    return f"RE: {base}"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str | None
+
+
+def render(kind: MailKind, engineer: Engineer, data: dict[str, Any], subject: str) -> Rendered:
+    env = environment()
+    subject = one_line(subject)
+    context = {"engineer": engineer, **data}
+    text = env.get_template(f"{kind.value}.txt.j2").render(context).strip() + "\n"
+    if kind in ENGINEER_KINDS:
+        return Rendered(subject, text, None)
+    signature = env.get_template("_signature.txt.j2").render(context)
+    full_text = f"{text}\n{signature}"
+    paragraphs = [p.splitlines() for p in re.split(r"\n\s*\n", text.strip())]
+    html = env.get_template("layout.html.j2").render(
+        context | {"paragraphs": paragraphs, "subject": subject}
+    )
+    left = find_placeholders(full_text, allow_slots=True) + find_placeholders(
+        html, allow_slots=True
+    )
+    if left:
+        raise PlaceholderLeft(f"template {kind.value} left {left[0]!r}")
+    return Rendered(subject, full_text, html)
+
+
+def build_message(
+    rendered: Rendered,
+    *,
+    key: str,
+    kind: MailKind,
+    case_number: str,
+    sender: Engineer,
+    to: list[str],
+    cc: list[str],
+    in_reply_to: str | None,
+    references: str | None,
+    when,  # noqa: ANN001 - a datetime
+) -> EmailMessage:
+    msg = EmailMessage()
+    domain = sender.email.rsplit("@", 1)[-1]
+    is_reminder = kind in ENGINEER_KINDS
+    msg["From"] = formataddr(
+        (one_line("mailbot for " + sender.name if is_reminder else sender.name), sender.email)
+    )
+    msg["To"] = ", ".join(one_line(a) for a in to)
+    if cc:
+        msg["Cc"] = ", ".join(one_line(a) for a in cc)
+    msg["Subject"] = one_line(rendered.subject)
+    msg["Date"] = format_datetime(when)
+    msg["Message-ID"] = make_msgid(idstring=f"mailbot.{key}", domain=domain)
+    if in_reply_to:
+        msg["In-Reply-To"] = one_line(in_reply_to)
+        chain = list(dict.fromkeys(f"{references or ''} {in_reply_to}".split()))
+        msg["References"] = one_line(" ".join(chain[-10:]))
+    msg[KEY_HEADER] = key
+    msg["X-Mailbot-Kind"] = kind.value
+    msg["X-Mailbot-Case"] = one_line(case_number)
+    if is_reminder:
+        msg["Auto-Submitted"] = "auto-generated"
+        msg["X-Auto-Response-Suppress"] = "All"
+    msg.set_content(rendered.text)
+    if rendered.html:
+        msg.add_alternative(rendered.html, subtype="html")
+    return msg

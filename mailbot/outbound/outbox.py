@@ -1,0 +1,581 @@
+"""The durable outbox: planned → drafted → approved → scheduled → sending → sent, or
+stale / rejected / cancelled / failed.
+
+Every transition is committed *before* the side effect it permits, and every side
+effect is idempotent by the row's key, so a crash at any point is resumed by
+:func:`recover` without a second email: a ``sending`` row is resolved by looking its key
+up in Sent Items before anything is retried, and when the mailbox cannot prove either
+way the row fails loudly (a reminder to the engineer) instead of sending again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from email import message_from_bytes
+from email.policy import compat32
+
+import structlog
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mailbot.app import App
+from mailbot.domain.kinds import (
+    CLOSING_KINDS,
+    ENGINEER_KINDS,
+    NUDGE_KINDS,
+    CaseState,
+    MailKind,
+    OutboxState,
+)
+from mailbot.domain.policy import Decision
+from mailbot.domain.policy.cadence import closure_date_for
+from mailbot.ingest.body import html_to_text
+from mailbot.mailbox.port import MailboxError, SentLookup
+from mailbot.outbound.compose import build_message, case_subject, find_placeholders, render
+from mailbot.planning import refresh_due
+from mailbot.store.models import Case, Outbox
+from mailbot.store.repo import case_view, outbox_rows, record
+
+log = structlog.get_logger("mailbot.outbox")
+MAX_SEND_ATTEMPTS = 5
+
+
+# -- planning ----------------------------------------------------------------------------
+def recipients_for(app: App, case: Case, kind: MailKind) -> dict[str, list[str]]:
+    s = app.settings
+    if kind in ENGINEER_KINDS:
+        return {"to": [s.engineer.email], "cc": []}
+    cc = [s.support_address, *case.customer_cc]  # R02: the service desk files it too
+    if kind == MailKind.CLOSURE_UNRESPONSIVE:  # R14: the unresolved closure copies TAM and manager
+        cc += [a for a in (case.tam_email, s.engineer.manager_email) if a]
+    seen: set[str] = set()
+    cc = [a for a in cc if not (a.lower() in seen or seen.add(a.lower()))]
+    return {"to": [case.customer_email] if case.customer_email else [], "cc": cc}
+
+
+def plan_row(app: App, s: Session, case: Case, decision: Decision, now: datetime) -> Outbox:
+    audience = "engineer" if decision.kind in ENGINEER_KINDS else "customer"
+    row = Outbox(
+        key=uuid.uuid4().hex,
+        case_id=case.id,
+        kind=decision.kind.value,
+        audience=audience,
+        rule=decision.rule,
+        reason=decision.reason,
+        state=OutboxState.PLANNED,
+        subject=case_subject(case.subject, case.number, decision.kind),
+        recipients=recipients_for(app, case, decision.kind),
+        facts=dict(decision.facts),
+        due_at=decision.due_at,
+        created_at=now,
+        updated_at=now,
+    )
+    s.add(row)
+    if decision.kind in (MailKind.REMIND_SECRET, MailKind.ROTATE_SECRET):
+        case.secret_pending = None  # both were decided together; this secret is handled
+    verb = "reminder planned" if audience == "engineer" else "draft planned"
+    record(
+        s,
+        case.id,
+        now,
+        "planned",
+        f"{decision.kind.value} {verb}: {decision.reason}",
+        decision.rule,
+        key=row.key,
+    )
+    return row
+
+
+def evaluate(app: App, now: datetime) -> int:
+    """Plan every due step of every case whose ``next_due_at`` has come."""
+    planned = 0
+    with app.sessions() as s:
+        ids = list(
+            s.scalars(
+                select(Case.id).where(
+                    Case.next_due_at.is_not(None),
+                    Case.next_due_at <= now,
+                    Case.state != CaseState.CLOSED,
+                )
+            )
+        )
+        for case_id in ids:
+            case = s.get(Case, case_id)
+            for decision in refresh_due(s, case, app.calendar, app.settings.policy):
+                if decision.due_at <= now:
+                    plan_row(app, s, case, decision, now)
+                    planned += 1
+            s.flush()
+            refresh_due(s, case, app.calendar, app.settings.policy)
+            s.commit()
+    return planned
+
+
+# -- drafting ----------------------------------------------------------------------------
+def _template_data(app: App, s: Session, case: Case, row: Outbox) -> dict:
+    cal = app.calendar
+    last_sent = case.last_outbound_at or case.phase_started_at
+    data = {
+        "case_number": case.number,
+        "customer_name": case.customer_name,
+        "issue": _issue(case),
+        "last_sent": f"{cal.local(last_sent):%A %d %B}",
+        "reason": row.reason,
+        "tam_email": case.tam_email,
+        "secret_kind": (row.facts or {}).get("secret_kind", "credential"),
+        "attempt": 1
+        + sum(
+            1
+            for r in outbox_rows(s, case.id)
+            if r.kind == row.kind
+            and r.state == OutboxState.SENT
+            and r.sent_at
+            and r.sent_at >= case.phase_started_at
+        ),
+        "draft_subject": (row.facts or {}).get("draft_subject", ""),
+    }
+    closure = (row.facts or {}).get("closure_date")
+    if closure:
+        data["closure_date"] = f"{datetime.fromisoformat(closure):%A %d %B %Y}"
+    return data
+
+
+def _issue(case: Case) -> str:
+    from mailbot.outbound.compose import _REPLY_PREFIX
+
+    text = _REPLY_PREFIX.sub("", case.subject or "")
+    text = text.replace(f"TrackingID#{case.number}", "").replace(case.number, "")
+    return " ".join(text.strip(" -:#[]()").split()) or "the problem described in your request"
+
+
+def materialise(app: App, now: datetime) -> int:
+    """Turn planned rows into drafts (or, for reminders, deliver them) - idempotently."""
+    done = 0
+    f = app.settings.mailbox.folders
+    with app.sessions() as s:
+        rows = list(
+            s.scalars(select(Outbox).where(Outbox.state == OutboxState.PLANNED).order_by(Outbox.id))
+        )
+        for row in rows:
+            case = s.get(Case, row.case_id)
+            kind = MailKind(row.kind)
+            rendered = render(
+                kind, app.settings.engineer, _template_data(app, s, case, row), row.subject
+            )
+            message = build_message(
+                rendered,
+                key=row.key,
+                kind=kind,
+                case_number=case.number,
+                sender=app.settings.engineer,
+                to=row.recipients["to"],
+                cc=row.recipients["cc"],
+                in_reply_to=None if kind in ENGINEER_KINDS else case.last_customer_message_id,
+                references=case.thread_references,
+                when=now,
+            )
+            if row.audience == "engineer":
+                app.mailbox.deliver_to_inbox(message, row.key)
+                _transition(s, row, OutboxState.SENT, now)
+                row.sent_at = now
+                record(
+                    s,
+                    case.id,
+                    now,
+                    "reminded",
+                    f"reminder in your Inbox: {kind.value}",
+                    row.rule,
+                    key=row.key,
+                )
+            elif not row.recipients["to"]:
+                _transition(s, row, OutboxState.FAILED, now)
+                row.blocked_reason = "the case has no customer address to write to"
+                record(
+                    s,
+                    case.id,
+                    now,
+                    "failed",
+                    f"{kind.value} not drafted: no customer address known",
+                    row.rule,
+                    key=row.key,
+                )
+                refresh_due(s, case, app.calendar, app.settings.policy)
+            elif app.settings.requires_approval(kind):
+                app.mailbox.save_draft(f.awaiting_approval, message, row.key)
+                _transition(s, row, OutboxState.DRAFTED, now)
+                record(
+                    s,
+                    case.id,
+                    now,
+                    "drafted",
+                    f"{kind.value} draft in '{f.awaiting_approval}' for your approval",
+                    row.rule,
+                    key=row.key,
+                )
+            else:
+                app.mailbox.save_draft(f.approved, message, row.key)
+                _transition(s, row, OutboxState.APPROVED, now)
+                _schedule(app, s, case, row, now, "approval not required for this kind (config)")
+            s.commit()
+            done += 1
+    return done
+
+
+def _transition(s: Session, row: Outbox, state: OutboxState, now: datetime) -> None:
+    row.state = state
+    row.updated_at = now
+
+
+def _schedule(app: App, s: Session, case: Case, row: Outbox, now: datetime, why: str) -> None:
+    """R23: the send waits for the next business window."""
+    cal = app.calendar
+    wanted = max(now, row.due_at)
+    send_at = cal.next_business_time(wanted)
+    row.send_at = send_at
+    _transition(s, row, OutboxState.SCHEDULED, now)
+    wait = cal.why_not_business_time(wanted)
+    note = (
+        f"; {cal.local(wanted):%a %d %b %H:%M} is outside business time ({wait}), so it waits"
+        if wait
+        else ""
+    )
+    record(
+        s,
+        case.id,
+        now,
+        "scheduled",
+        f"{row.kind} {why}; goes out {cal.local(send_at):%a %d %b %H:%M}{note}",
+        "R23",
+        key=row.key,
+    )
+
+
+# -- approval ----------------------------------------------------------------------------
+def scan_approvals(app: App, now: datetime) -> None:
+    """Read the engineer's verdicts from the approval folders."""
+    f = app.settings.mailbox.folders
+    box = app.mailbox
+    with app.sessions() as s:
+        drafted = list(
+            s.scalars(
+                select(Outbox).where(Outbox.state.in_([OutboxState.DRAFTED, OutboxState.APPROVED]))
+            )
+        )
+        if not drafted:
+            return
+        # Approved is listed before and after Awaiting: a file moved between the two
+        # listings is still seen, never mistaken for a deletion.
+        approved = dict(box.keyed_items(f.approved))
+        awaiting = box.keyed_items(f.awaiting_approval)
+        approved.update(box.keyed_items(f.approved))
+        rejected = box.keyed_items(f.rejected)
+        for row in drafted:
+            case = s.get(Case, row.case_id)
+            if row.key in approved:
+                if row.state == OutboxState.DRAFTED:
+                    _transition(s, row, OutboxState.APPROVED, now)
+                    record(
+                        s,
+                        case.id,
+                        now,
+                        "approved",
+                        f"you approved the {row.kind} draft",
+                        row.rule,
+                        key=row.key,
+                    )
+                _schedule(app, s, case, row, now, "approved")
+            elif row.key in rejected or row.key not in awaiting:
+                where = "moved to Rejected" if row.key in rejected else "deleted"
+                _reject(app, s, case, row, now, f"you {where} the {row.kind} draft")
+            s.commit()
+
+
+def _reject(app: App, s: Session, case: Case, row: Outbox, now: datetime, why: str) -> None:
+    _transition(s, row, OutboxState.REJECTED, now)
+    if row.kind in {k.value for k in NUDGE_KINDS}:
+        case.hold_until = app.calendar.add_business_days(
+            now, app.settings.policy.rejected_draft_hold_business_days
+        )
+        why += f"; the next follow-up waits until {app.calendar.local(case.hold_until):%a %d %b}"
+    record(s, case.id, now, "rejected", why, row.rule, key=row.key)
+    refresh_due(s, case, app.calendar, app.settings.policy)
+
+
+# -- sending -----------------------------------------------------------------------------
+def _stale_reason(app: App, s: Session, case: Case, row: Outbox, now: datetime) -> str | None:
+    """R19: the case must be as it was when the draft was written."""
+    if case.last_customer_seen_at and case.last_customer_seen_at > row.created_at:
+        return "the customer wrote after this draft was made"
+    if case.state == CaseState.CLOSED and row.kind not in {k.value for k in CLOSING_KINDS}:
+        return "the case is closed"
+    if (
+        row.kind in {k.value for k in NUDGE_KINDS}
+        and case.last_engineer_manual_at
+        and case.last_engineer_manual_at > row.created_at
+    ):
+        return "you wrote to the customer yourself after this draft was made"
+    if row.kind == MailKind.STRIKE_3:
+        view = case_view(case, outbox_rows(s, case.id))
+        closure = closure_date_for(view, app.calendar, app.settings.policy, now).isoformat()
+        if closure != (row.facts or {}).get("closure_date"):
+            return f"sent now, the closure date would have to be {closure}, not {(row.facts or {}).get('closure_date')} (R12)"
+    return None
+
+
+def _hold_reason(app: App, case: Case, row: Outbox, now: datetime) -> str | None:
+    """Reasons to wait rather than drop: R23 business time, R13 the 14-day floor."""
+    why = app.calendar.why_not_business_time(now)
+    if why:
+        return f"outside business time ({why})"
+    if row.kind in {k.value for k in NUDGE_KINDS} and case.paused_until and case.paused_until > now:
+        return f"paused by an out-of-office reply until {app.calendar.local(case.paused_until):%a %d %b %H:%M} (R15)"
+    if row.kind == MailKind.CLOSURE_UNRESPONSIVE:
+        floor = (case.last_contact_at or case.opened_at) + timedelta(
+            days=app.settings.policy.closure_min_calendar_days_after_contact
+        )
+        if now < floor:
+            return (
+                f"closure not allowed before {floor:%Y-%m-%d}, 14 days after the last contact (R13)"
+            )
+    return None
+
+
+def _draft_placeholders(data: bytes) -> list[str]:
+    msg = message_from_bytes(data, policy=compat32)
+    found: list[str] = []
+    subject = str(msg.get("Subject", ""))
+    found += find_placeholders(subject)
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            continue
+        text = payload.decode(part.get_content_charset() or "utf-8", "replace")
+        if part.get_content_type() == "text/html":
+            text = html_to_text(text)
+        if part.get_content_maintype() == "text":
+            found += find_placeholders(text)
+    return found
+
+
+def release(app: App, now: datetime) -> int:
+    """Send what is approved and due, after the last checks. Returns how many were sent."""
+    sent = 0
+    f = app.settings.mailbox.folders
+    limit = app.settings.policy.rate_limit_per_minute
+    with app.sessions() as s:
+        due = list(
+            s.scalars(
+                select(Outbox)
+                .where(Outbox.state == OutboxState.SCHEDULED, Outbox.send_at <= now)
+                .order_by(Outbox.send_at, Outbox.id)
+            )
+        )
+        if not due:
+            return 0
+        approved = app.mailbox.keyed_items(f.approved)
+        for row in due:
+            case = s.get(Case, row.case_id)
+            stale = _stale_reason(app, s, case, row, now)
+            if stale:
+                _transition(s, row, OutboxState.STALE, now)
+                record(
+                    s,
+                    case.id,
+                    now,
+                    "stale",
+                    f"{row.kind} not sent: {stale}; marked stale",
+                    "R19",
+                    key=row.key,
+                )
+                refresh_due(s, case, app.calendar, app.settings.policy)
+                s.commit()
+                continue
+            hold = _hold_reason(app, case, row, now)
+            if hold:
+                row.send_at = (
+                    app.calendar.next_business_time(now)
+                    if "business time" in hold
+                    else app.calendar.next_business_time(now + timedelta(hours=1))
+                )
+                record(
+                    s,
+                    case.id,
+                    now,
+                    "held",
+                    f"{row.kind} waits: {hold}",
+                    "R13" if "R13" in hold else "R23",
+                    key=row.key,
+                )
+                s.commit()
+                continue
+            ref = approved.get(row.key)
+            if ref is None:
+                _reject(
+                    app,
+                    s,
+                    case,
+                    row,
+                    now,
+                    f"the approved {row.kind} draft is no longer in '{f.approved}'",
+                )
+                s.commit()
+                continue
+            left = _draft_placeholders(app.mailbox.read(ref))
+            if left:
+                _block(app, s, case, row, now, f"it still contains {left[0]!r} (R25)")
+                s.commit()
+                continue
+            recent = s.scalar(
+                select(func.count())
+                .select_from(Outbox)
+                .where(Outbox.sent_at > now - timedelta(minutes=1), Outbox.audience == "customer")
+            )
+            if recent >= limit:
+                log.info("send rate limit reached; the rest waits", limit=limit)
+                break
+            row.attempts += 1
+            row.blocked_reason = None
+            _transition(s, row, OutboxState.SENDING, now)
+            s.commit()  # committed before the side effect
+            try:
+                app.mailbox.send(ref, row.key)
+            except MailboxError as exc:
+                _send_failed(app, s, case, row, now, str(exc))
+                s.commit()
+                continue
+            _mark_sent(app, s, case, row, now)
+            s.commit()
+            sent += 1
+    return sent
+
+
+def _block(app: App, s: Session, case: Case, row: Outbox, now: datetime, why: str) -> None:
+    """Keep the row approved but unsent, tell the engineer once."""
+    row.send_at = now + timedelta(minutes=1)
+    if row.blocked_reason != why:
+        row.blocked_reason = why
+        record(s, case.id, now, "blocked", f"{row.kind} not sent: {why}", "R25", key=row.key)
+        reminder = Decision(
+            MailKind.REMIND_BLOCKED, "R25", why, now, {"draft_subject": row.subject}
+        )
+        plan_row(app, s, case, reminder, now)
+
+
+def _send_failed(app: App, s: Session, case: Case, row: Outbox, now: datetime, error: str) -> None:
+    verdict = app.mailbox.find_sent(row.key)
+    if verdict == SentLookup.SENT:
+        _mark_sent(app, s, case, row, now)
+    elif verdict == SentLookup.ABSENT and row.attempts < MAX_SEND_ATTEMPTS:
+        row.send_at = now + timedelta(minutes=5 * row.attempts)
+        _transition(s, row, OutboxState.SCHEDULED, now)
+        record(
+            s,
+            case.id,
+            now,
+            "retry",
+            f"{row.kind} send failed ({error}); retry at {app.calendar.local(row.send_at):%H:%M}",
+            "R26",
+            key=row.key,
+        )
+    else:
+        _unconfirmed(
+            app,
+            s,
+            case,
+            row,
+            now,
+            error if verdict == SentLookup.ABSENT else "it may have left; not sent again",
+        )
+
+
+def _unconfirmed(app: App, s: Session, case: Case, row: Outbox, now: datetime, why: str) -> None:
+    _transition(s, row, OutboxState.FAILED, now)
+    row.blocked_reason = why[:500]
+    record(s, case.id, now, "failed", f"{row.kind} failed: {why}", "R26", key=row.key)
+    plan_row(
+        app,
+        s,
+        case,
+        Decision(MailKind.REMIND_UNCONFIRMED, "R26", why, now, {"draft_subject": row.subject}),
+        now,
+    )
+    refresh_due(s, case, app.calendar, app.settings.policy)
+
+
+def _mark_sent(app: App, s: Session, case: Case, row: Outbox, now: datetime) -> None:
+    _transition(s, row, OutboxState.SENT, now)
+    row.sent_at = now
+    case.last_outbound_at = now
+    case.updated_at = now
+    record(s, case.id, now, "sent", f"{row.kind} sent to the customer", row.rule, key=row.key)
+    log.info("sent", case=case.number, kind=row.kind, key=row.key)
+    if row.kind == MailKind.FIRST_RESPONSE and case.state == CaseState.NEW:
+        case.state = (
+            CaseState.WAITING_INFO
+        )  # the first response asks; now we wait for the customer (R07)
+        case.phase_started_at = now
+    if row.kind in {k.value for k in CLOSING_KINDS}:
+        case.state = CaseState.CLOSED
+        case.closed_at = now
+        case.secret_pending = None
+        record(s, case.id, now, "closed", f"case closed after {row.kind}", "R16")
+        s.flush()
+        checklist = Decision(
+            MailKind.REMIND_CLOSURE_CHECKLIST,
+            "R20",
+            f"closed after {row.kind.replace('_', ' ')}",
+            now,
+        )
+        plan_row(app, s, case, checklist, now)
+    refresh_due(s, case, app.calendar, app.settings.policy)
+
+
+# -- recovery ----------------------------------------------------------------------------
+def recover(app: App, now: datetime) -> None:
+    """Resolve rows a crash left in ``sending`` (planned rows are redone by materialise,
+    idempotently by key)."""
+    f = app.settings.mailbox.folders
+    with app.sessions() as s:
+        rows = list(s.scalars(select(Outbox).where(Outbox.state == OutboxState.SENDING)))
+        for row in rows:
+            case = s.get(Case, row.case_id)
+            verdict = app.mailbox.find_sent(row.key)
+            if verdict == SentLookup.SENT:
+                app_box = app.mailbox
+                draft = app_box.keyed_items(f.approved).get(row.key)
+                if draft is not None and hasattr(app_box, "finish_after_crash"):
+                    app_box.finish_after_crash(row.key, draft)
+                _mark_sent(app, s, case, row, now)
+                record(
+                    s,
+                    case.id,
+                    now,
+                    "recovered",
+                    f"{row.kind} was found in Sent Items after a restart: not sent again",
+                    "R26",
+                    key=row.key,
+                )
+            elif verdict == SentLookup.ABSENT:
+                _transition(s, row, OutboxState.SCHEDULED, now)
+                record(
+                    s,
+                    case.id,
+                    now,
+                    "recovered",
+                    f"{row.kind} had not left before a restart: scheduled again",
+                    "R26",
+                    key=row.key,
+                )
+            else:
+                _unconfirmed(
+                    app,
+                    s,
+                    case,
+                    row,
+                    now,
+                    "interrupted while sending; it may have left, so it is not sent again",
+                )
+            s.commit()

@@ -1,0 +1,1 @@
+"""The daemon: APScheduler jobs for sync, evaluation and release; clean shutdown."""

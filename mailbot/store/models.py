@@ -1,0 +1,186 @@
+"""Tables. What is stored is what the process needs (R28): addresses, subjects, dates and
+the facts the ingest filters extracted; never message bodies, never secrets."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite would hand back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use mailbot.clock")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    subject: Mapped[str] = mapped_column(String(500), default="")
+    state: Mapped[str] = mapped_column(String(32))
+    customer_name: Mapped[str | None] = mapped_column(String(200))
+    customer_email: Mapped[str | None] = mapped_column(String(320))
+    customer_cc: Mapped[list[str]] = mapped_column(JSON, default=list)
+    premier: Mapped[bool] = mapped_column(Boolean, default=False)
+    tam_email: Mapped[str | None] = mapped_column(String(320))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_customer_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_customer_seen_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime
+    )  # when mailbot filed it (R19)
+    last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last successful contact
+    last_outbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_engineer_manual_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    phase_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    customer_named_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    named_date_words: Mapped[str | None] = mapped_column(String(200))
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hold_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_customer_message_id: Mapped[str | None] = mapped_column(String(998))
+    thread_references: Mapped[str | None] = mapped_column(Text)
+    customer_messages: Mapped[int] = mapped_column(Integer, default=0)
+    secret_pending: Mapped[str | None] = mapped_column(
+        String(64)
+    )  # kind of secret seen, never the value
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MailItem(Base):
+    """One message seen in a watched folder (folder + key make it unique: ingest is idempotent)."""
+
+    __tablename__ = "mail_items"
+    __table_args__ = (UniqueConstraint("folder", "item_key", name="uq_mail_items_folder_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    folder: Mapped[str] = mapped_column(String(200))
+    item_key: Mapped[str] = mapped_column(String(300))
+    message_id: Mapped[str | None] = mapped_column(String(998), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(500), default="")
+    sender: Mapped[str | None] = mapped_column(String(320))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ingested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    direction: Mapped[str] = mapped_column(String(16))
+    automatic: Mapped[str | None] = mapped_column(String(64))  # why it is automatic (R03), or None
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Quarantine(Base):
+    """A message that could not be read: recorded, logged, never dropped silently."""
+
+    __tablename__ = "quarantine"
+    __table_args__ = (UniqueConstraint("folder", "item_key", name="uq_quarantine_folder_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    folder: Mapped[str] = mapped_column(String(200))
+    item_key: Mapped[str] = mapped_column(String(300))
+    reason: Mapped[str] = mapped_column(String(500))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SyncState(Base):
+    __tablename__ = "sync_states"
+
+    folder: Mapped[str] = mapped_column(String(200), primary_key=True)
+    state: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Event(Base):
+    """The case timeline: everything filed, decided, drafted, sent, with rule and reason."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_case_at", "case_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(40))
+    rule: Mapped[str | None] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Outbox(Base):
+    """One planned email. Every state change is committed before its side effect."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_state_send_at", "state", "send_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    audience: Mapped[str] = mapped_column(String(16))  # customer | engineer
+    rule: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(500), default="")
+    recipients: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    send_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    blocked_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Signal(Base):
+    """An engineer's instruction (CLI mark or mailbox category) applied on the next tick."""
+
+    __tablename__ = "signals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str | None] = mapped_column(String(320))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

@@ -1,0 +1,74 @@
+"""Queries and small writes shared by the engine and the views."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mailbot.domain.kinds import NUDGE_KINDS, OPEN_OUTBOX_STATES, MailKind, OutboxState
+from mailbot.domain.policy.types import CaseView, SentNudge
+from mailbot.store.models import Case, Event, Outbox
+
+
+def record(
+    s: Session,
+    case_id: int | None,
+    at: datetime,
+    kind: str,
+    reason: str,
+    rule: str | None = None,
+    **data: Any,
+) -> Event:
+    """Add one line to a case's timeline (committed with the change it describes)."""
+    event = Event(case_id=case_id, at=at, kind=kind, rule=rule, reason=reason, data=data)
+    s.add(event)
+    return event
+
+
+def case_by_number(s: Session, number: str) -> Case | None:
+    return s.scalar(select(Case).where(Case.number == number))
+
+
+def outbox_rows(s: Session, case_id: int) -> list[Outbox]:
+    return list(s.scalars(select(Outbox).where(Outbox.case_id == case_id).order_by(Outbox.id)))
+
+
+def case_view(case: Case, rows: list[Outbox]) -> CaseView:
+    """The policy's snapshot of a case: the case row plus what its outbox already holds."""
+    phase = case.phase_started_at
+    nudges = tuple(
+        SentNudge(MailKind(r.kind), r.sent_at, dict(r.facts or {}))
+        for r in sorted(rows, key=lambda r: r.sent_at or phase)
+        if r.kind in NUDGE_KINDS
+        and r.state == OutboxState.SENT
+        and r.sent_at
+        and r.sent_at >= phase
+    )
+    in_phase = frozenset(
+        MailKind(r.kind)
+        for r in rows
+        if r.created_at >= phase and r.state not in (OutboxState.STALE, OutboxState.CANCELLED)
+    )
+    open_customer = frozenset(
+        MailKind(r.kind) for r in rows if r.audience == "customer" and r.state in OPEN_OUTBOX_STATES
+    )
+    return CaseView(
+        number=case.number,
+        state=case.state,
+        opened_at=case.opened_at,
+        phase_started_at=phase,
+        last_contact_at=case.last_contact_at or case.opened_at,
+        premier=case.premier,
+        last_manual_at=case.last_engineer_manual_at,
+        customer_named_date=case.customer_named_date,
+        named_date_words=case.named_date_words,
+        paused_until=case.paused_until,
+        hold_until=case.hold_until,
+        secret_pending=case.secret_pending,
+        nudges_in_phase=nudges,
+        kinds_in_phase=in_phase,
+        open_customer_kinds=open_customer,
+    )

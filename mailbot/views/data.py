@@ -1,0 +1,143 @@
+"""The data behind ``mailbot cases``, ``mailbot case N`` and ``mailbot plan`` (plain
+dicts, so ``--json`` and the tables show exactly the same facts)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from mailbot.app import App
+from mailbot.domain.kinds import OPEN_OUTBOX_STATES, CaseState
+from mailbot.domain.policy import plan
+from mailbot.store.models import Case, Event, Outbox
+from mailbot.store.repo import case_by_number, case_view, outbox_rows
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _next(app: App, s, case: Case) -> dict[str, Any] | None:  # type: ignore[no-untyped-def]
+    rows = outbox_rows(s, case.id)
+    pending = [r for r in rows if r.state in OPEN_OUTBOX_STATES and r.audience == "customer"]
+    if pending:
+        r = pending[-1]
+        what = {
+            "drafted": "waiting for your approval",
+            "planned": "being drafted",
+            "sending": "being sent",
+        }.get(
+            r.state,
+            f"approved; goes out {app.calendar.local(r.send_at):%a %d %b %H:%M}"
+            if r.send_at
+            else r.state,
+        )
+        return {
+            "action": r.kind,
+            "rule": r.rule,
+            "when": _iso(r.send_at or r.due_at),
+            "reason": f"{what}: {r.reason}",
+            "state": r.state,
+        }
+    decisions = plan(case_view(case, rows), app.calendar, app.settings.policy)
+    if not decisions:
+        return None
+    d = decisions[0]
+    return {
+        "action": d.kind.value,
+        "rule": d.rule,
+        "when": _iso(d.due_at),
+        "reason": d.reason,
+        "state": "planned",
+    }
+
+
+def case_summary(app: App, s, case: Case, now: datetime) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    silence = app.calendar.business_days_between(case.last_contact_at or case.opened_at, now)
+    return {
+        "number": case.number,
+        "subject": case.subject,
+        "state": case.state,
+        "customer": case.customer_name,
+        "opened_at": _iso(case.opened_at),
+        "last_contact_at": _iso(case.last_contact_at),
+        "silence_business_days": round(silence, 1),
+        "paused_until": _iso(case.paused_until),
+        "next": _next(app, s, case),
+    }
+
+
+def open_cases(app: App, now: datetime) -> list[dict[str, Any]]:
+    with app.sessions() as s:
+        cases = s.scalars(
+            select(Case).where(Case.state != CaseState.CLOSED).order_by(Case.opened_at)
+        )
+        return [case_summary(app, s, c, now) for c in cases]
+
+
+def case_detail(app: App, number: str, now: datetime) -> dict[str, Any] | None:
+    with app.sessions() as s:
+        case = case_by_number(s, number)
+        if case is None:
+            return None
+        data = case_summary(app, s, case, now)
+        events = s.scalars(
+            select(Event).where(Event.case_id == case.id).order_by(Event.at, Event.id)
+        )
+        data["timeline"] = [
+            {"at": _iso(e.at), "kind": e.kind, "rule": e.rule, "reason": e.reason} for e in events
+        ]
+        data["outbox"] = [
+            {
+                "key": r.key,
+                "kind": r.kind,
+                "state": r.state,
+                "rule": r.rule,
+                "due_at": _iso(r.due_at),
+                "send_at": _iso(r.send_at),
+                "sent_at": _iso(r.sent_at),
+                "reason": r.reason,
+                "blocked": r.blocked_reason,
+            }
+            for r in outbox_rows(s, case.id)
+        ]
+        return data
+
+
+def upcoming(app: App, now: datetime) -> list[dict[str, Any]]:
+    """What will be drafted, reminded and sent, and when."""
+    items = []
+    with app.sessions() as s:
+        for row in s.scalars(select(Outbox).where(Outbox.state.in_(list(OPEN_OUTBOX_STATES)))):
+            case = s.get(Case, row.case_id)
+            verb = (
+                "send" if row.state in ("approved", "scheduled", "sending") else "awaiting approval"
+            )
+            items.append(
+                {
+                    "when": _iso(row.send_at or row.due_at),
+                    "case": case.number,
+                    "action": f"{verb}: {row.kind}",
+                    "rule": row.rule,
+                    "reason": row.reason,
+                }
+            )
+        for case in s.scalars(
+            select(Case).where(Case.next_due_at.is_not(None), Case.state != CaseState.CLOSED)
+        ):
+            for d in plan(
+                case_view(case, outbox_rows(s, case.id)), app.calendar, app.settings.policy
+            ):
+                verb = "remind" if d.kind.value.startswith("remind") else "draft"
+                items.append(
+                    {
+                        "when": _iso(d.due_at),
+                        "case": case.number,
+                        "action": f"{verb}: {d.kind.value}",
+                        "rule": d.rule,
+                        "reason": d.reason,
+                    }
+                )
+    return sorted(items, key=lambda i: i["when"] or "")

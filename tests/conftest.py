@@ -1,0 +1,75 @@
+"""Fixtures: every database test runs on SQLite and on the local PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from mailbot import app as app_mod
+from mailbot import clock
+from tests import helpers
+
+PG_ADMIN = os.environ.get(
+    "MAILBOT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _pg_available() -> bool:
+    try:
+        eng = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with eng.connect():
+            pass
+        eng.dispose()
+        return True
+    except Exception:
+        return False
+
+
+PG_UP = _pg_available()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'mailbot.db'}"
+        return
+    if not PG_UP:
+        if os.environ.get("MAILBOT_SKIP_POSTGRES") == "1":
+            pytest.skip("PostgreSQL skipped by MAILBOT_SKIP_POSTGRES=1")
+        pytest.fail(
+            "PostgreSQL on 127.0.0.1:5432 is not reachable (scripts/ensure-postgres starts it)"
+        )
+    name = f"mailbot_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str):
+    return helpers.settings(tmp_path, db_url)
+
+
+@pytest.fixture
+def app(settings):
+    application = app_mod.build(settings)
+    yield application
+    application.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _real_clock() -> Iterator[None]:
+    clock.use(None)
+    yield
+    clock.use(None)

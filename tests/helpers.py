@@ -1,0 +1,115 @@
+"""Test helpers: a config for a temporary Maildir, and mail written as a person would."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any
+
+from mailbot import config
+
+ENGINEER = "alex.rivera@contoso.example"
+SUPPORT = "support@servicedesk.example"
+CUSTOMER = "maria.lopez@fabrikam.example"
+CASE = "2611230010001234"
+
+
+def config_dict(tmp: Path, db_url: str, **policy: Any) -> dict[str, Any]:
+    return {
+        "engineer": {
+            "name": "Alex Rivera",
+            "email": ENGINEER,
+            "title": "Support Engineer",
+            "team": "Data Platform Support",
+            "working_hours": "Mon-Fri 09:00-17:00 CET",
+            "phone": "+49 30 5550 1234",
+            "manager_name": "Sam Okafor",
+            "manager_email": "sam.okafor@contoso.example",
+        },
+        "calendar": {
+            "timezone": "Europe/Berlin",
+            "country": "DE",
+            "subdivision": "BE",
+            "start": "09:00",
+            "end": "17:00",
+        },
+        "cases": {"support_address": SUPPORT, "internal_domains": ["contoso.example"]},
+        "mailbox": {
+            "kind": "maildir",
+            "maildir": {"path": str(tmp / "Maildir"), "pickup_dir": str(tmp / "outgoing")},
+        },
+        "data": {"dir": str(tmp / "data")},
+        "database": {"url": db_url},
+        "policy": policy,
+    }
+
+
+def settings(tmp: Path, db_url: str, **policy: Any) -> config.Settings:
+    return config.parse(config_dict(tmp, db_url, **policy), file="test.toml", base=tmp)
+
+
+def mail(
+    *,
+    sender: str = f"Maria Lopez <{CUSTOMER}>",
+    to: str = ENGINEER,
+    cc: str | None = SUPPORT,
+    subject: str = f"Pipeline fails with timeout - TrackingID#{CASE}",
+    body: str = "Hello, our nightly pipeline fails with a timeout since Monday.",
+    when: datetime | None = None,
+    message_id: str | None = None,
+    in_reply_to: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    if cc:
+        msg["Cc"] = cc
+    msg["Subject"] = subject
+    if when is not None:
+        msg["Date"] = format_datetime(when)
+    msg["Message-ID"] = message_id or make_msgid(domain="test.example")
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+        msg["References"] = in_reply_to
+    for name, value in (headers or {}).items():
+        msg[name] = value
+    msg.set_content(body)
+    return msg
+
+
+_n = [0]
+
+
+def deliver(maildir: Path, msg: EmailMessage | bytes, folder: str | None = None) -> Path:
+    """Drop a message into a Maildir++ folder as an MTA (or Outlook's sync) would."""
+    base = maildir if not folder else maildir / ("." + folder.replace("/", "."))
+    for sub in ("cur", "new", "tmp"):
+        (base / sub).mkdir(parents=True, exist_ok=True)
+    _n[0] += 1
+    name = f"{int(time.time())}.T{_n[0]}P{os.getpid()}.test"
+    data = msg if isinstance(msg, bytes) else msg.as_bytes()
+    (base / "tmp" / name).write_bytes(data)
+    os.replace(base / "tmp" / name, base / "new" / name)
+    return base / "new" / name
+
+
+def folder_files(maildir: Path, folder: str) -> list[Path]:
+    base = maildir / ("." + folder.replace("/", "."))
+    return sorted(
+        p for sub in ("new", "cur") if (base / sub).exists() for p in (base / sub).iterdir()
+    )
+
+
+def approve_all(maildir: Path) -> int:
+    moved = 0
+    for path in folder_files(maildir, "Mailbot/Awaiting Approval"):
+        dest = maildir / ".Mailbot.Approved" / "cur" / path.name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, dest)
+        moved += 1
+    return moved

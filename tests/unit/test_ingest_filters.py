@@ -1,0 +1,256 @@
+"""Each ingest filter alone (R01, R03, R07, R15, R17, R21, R27)."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from mailbot.domain.kinds import Direction
+from mailbot.ingest import automatic, pipeline
+from mailbot.ingest.context import IngestContext
+from mailbot.ingest.intent import read_intent
+from mailbot.ingest.message import IncomingMessage, UnreadableMessage
+from mailbot.ingest.out_of_office import return_date
+from mailbot.ingest.secrets import secret_kind
+from mailbot.mailbox.port import ItemRef
+from tests import helpers
+
+NOW = datetime(2026, 11, 30, 10, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory):
+    return helpers.settings(tmp_path_factory.mktemp("cfg"), "sqlite:///x.db")
+
+
+def run(settings, raw: bytes, known_numbers=(), thread_case=None) -> IncomingMessage:
+    msg = IncomingMessage.from_head(ItemRef("INBOX", "k", "new/k"), raw, lambda: raw, NOW)
+    ctx = IngestContext(
+        settings, lambda ids: thread_case, lambda n: 7 if n in known_numbers else None, NOW
+    )
+    return pipeline.run(msg, ctx)
+
+
+def test_r01_case_number_and_support_cc_make_a_new_case(settings):
+    m = run(settings, helpers.mail().as_bytes())
+    assert m.case_number == helpers.CASE and m.has_support_cc and m.case_id is None
+    assert m.direction == Direction.CUSTOMER and m.automatic is None
+
+
+def test_r01_plain_16_digit_number_and_trackingid_form(settings):
+    m = run(settings, helpers.mail(subject="Case 2611230010009999 still open").as_bytes())
+    assert m.case_number == "2611230010009999"
+    m = run(
+        settings, helpers.mail(subject="Order 12345678901234567 is late").as_bytes()
+    )  # 17 digits: no case
+    assert m.case_number is None
+
+
+def test_r01_number_without_support_cc_is_left_alone_unless_the_case_is_known(settings):
+    m = run(settings, helpers.mail(cc=None).as_bytes())
+    assert m.case_number is None and "support address" in m.facts["not_a_case"]
+    m = run(settings, helpers.mail(cc=None).as_bytes(), known_numbers=[helpers.CASE])
+    assert m.case_id == 7
+
+
+def test_r01_reply_that_lost_number_and_cc_joins_through_headers(settings):
+    raw = helpers.mail(subject="RE: your question", cc=None, in_reply_to="<abc@x>").as_bytes()
+    m = run(settings, raw, thread_case=42)
+    assert m.case_id == 42 and m.facts["joined_by"] == "reply headers"
+
+
+def test_r01_message_without_case_number_is_not_a_case(settings):
+    m = run(settings, helpers.mail(subject="Lunch on Friday?").as_bytes())
+    assert m.case_number is None and m.case_id is None
+
+
+@pytest.mark.parametrize(
+    ("headers", "subject", "expected"),
+    [
+        (
+            {"Auto-Submitted": "auto-replied"},
+            "Automatic reply: Pipeline - TrackingID#2611230010001234",
+            "out-of-office",
+        ),
+        ({"Auto-Submitted": "auto-generated"}, "Status", "Auto-Submitted: auto-generated"),
+        ({}, "Automatische Antwort: Pipeline", "out-of-office"),
+        ({}, "Réponse automatique : absent", "out-of-office"),
+        ({"Precedence": "bulk"}, "News", "Precedence: bulk"),
+        ({"List-Id": "<x.list>"}, "News", "mailing list"),
+        ({"X-Auto-Response-Suppress": "All"}, "Hello", "X-Auto-Response-Suppress"),
+        ({"Return-Path": "<>"}, "Hello", "empty return path"),
+        ({"X-Mailbot-Key": "abc"}, "RE: x", "mailbot's own mail"),
+        ({}, "Undeliverable: Pipeline", "automatic subject"),
+    ],
+)
+def test_r03_automatic_mail_is_recognised(settings, headers, subject, expected):
+    m = run(settings, helpers.mail(subject=subject, headers=headers).as_bytes())
+    assert automatic.classify(m) == expected
+
+
+def test_r03_bounce_by_sender_and_report_type(settings):
+    m = run(settings, helpers.mail(sender="MAILER-DAEMON@mx.fabrikam.example").as_bytes())
+    assert m.automatic == "delivery report"
+    raw = (
+        helpers.mail()
+        .as_bytes()
+        .replace(
+            b"Content-Type: text/plain",
+            b"Content-Type: multipart/report; report-type=delivery-status",
+        )
+    )
+    assert run(settings, raw).automatic == "delivery report"
+
+
+def test_r03_a_person_writing_is_not_automatic(settings):
+    assert (
+        run(
+            settings,
+            helpers.mail(
+                subject="RE: out of the box config - TrackingID#2611230010001234"
+            ).as_bytes(),
+        ).automatic
+        is None
+    )
+
+
+def test_direction_engineer_colleague_and_service_desk(settings):
+    assert (
+        run(settings, helpers.mail(sender=helpers.ENGINEER).as_bytes()).direction
+        == Direction.ENGINEER
+    )
+    assert (
+        run(settings, helpers.mail(sender="kim@contoso.example").as_bytes()).direction
+        == Direction.OTHER
+    )
+    assert (
+        run(settings, helpers.mail(sender=helpers.SUPPORT).as_bytes()).direction == Direction.OTHER
+    )
+
+
+def test_r15_out_of_office_return_date_in_several_languages():
+    base = datetime(2026, 11, 30, 10, tzinfo=UTC)
+    assert (
+        return_date("I am out of the office and back on 7 December 2026.", base)[0]
+        .date()
+        .isoformat()
+        == "2026-12-07"
+    )
+    assert (
+        return_date("Ich bin bis 11.12.2026 nicht im Büro.", base)[0].date().isoformat()
+        == "2026-12-11"
+    )
+    assert (
+        return_date("Je suis absent, de retour le 9 décembre 2026.", base)[0].date().isoformat()
+        == "2026-12-09"
+    )
+    assert (
+        return_date("Estoy fuera de la oficina. Regreso el 10 de diciembre de 2026.", base)[0]
+        .date()
+        .isoformat()
+        == "2026-12-10"
+    )
+    assert return_date("Thanks for your mail.", base) == (None, None)
+
+
+def test_r15_ooo_reply_gets_its_return_date_as_a_fact(settings):
+    raw = helpers.mail(
+        subject=f"Automatic reply: TrackingID#{helpers.CASE}",
+        body="Back on 7 December 2026.",
+        headers={"Auto-Submitted": "auto-replied"},
+    ).as_bytes()
+    m = run(settings, raw, known_numbers=[helpers.CASE])
+    assert m.facts["out_of_office"] and m.facts["ooo_until"].startswith("2026-12-07")
+    assert "intent" not in m.facts  # automatic mail is never read as the customer speaking (R03)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("Hi, that worked, thanks! You can close the case.", "confirmed"),
+        ("The issue is resolved now.", "confirmed"),
+        ("We found the problem ourselves: a firewall rule.", "resolved_by_customer"),
+        ("I fixed it myself by restarting the node.", "resolved_by_customer"),
+        ("Unfortunately it still fails with the same error.", "not_working"),
+        ("I tried it but it did not work.", "not_working"),
+        ("Es funktioniert jetzt, danke!", "confirmed"),
+        ("Ça fonctionne, merci.", "confirmed"),
+        ("Ya funciona, gracias.", "confirmed"),
+        ("Here are the logs you asked for.", None),
+    ],
+)
+def test_r17_r21_intent_with_the_words_that_triggered_it(text, intent):
+    found, words = read_intent(text)
+    assert found == intent
+    if intent:
+        assert words and words.lower() in text.lower()
+
+
+def test_r17_quoted_history_is_not_read_as_the_customer(settings):
+    body = "Thanks, I will look at it.\n\nOn Mon, 30 Nov 2026 Alex wrote:\n> the fix is to restart; that worked for others"
+    m = run(settings, helpers.mail(body=body).as_bytes(), known_numbers=[helpers.CASE])
+    assert "intent" not in m.facts
+
+
+def test_r07_customer_named_date_is_found(settings):
+    m = run(
+        settings,
+        helpers.mail(body="I will test this and get back to you on Thursday.", when=NOW).as_bytes(),
+        known_numbers=[helpers.CASE],
+    )
+    assert m.facts["named_date"] == "2026-12-03"
+    assert "Thursday" in m.facts["named_date_words"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("our password: Winter2026!x", "password"),
+        ("Passwort ist Geheim123", "password"),
+        ("key AKIAABCDEFGHIJKLMNOP", "cloud access key"),
+        (
+            "DefaultEndpointsProtocol=https;AccountKey=abcdefghijklmnopqrstuvwxyz012345==",
+            "storage account key",
+        ),
+        ("-----BEGIN RSA PRIVATE KEY-----\nMIIE", "private key"),
+        ("We reset the password last week.", None),
+    ],
+)
+def test_r27_secret_kinds(text, kind):
+    assert secret_kind(text) == kind
+
+
+def test_r27_secret_is_a_fact_of_kind_never_of_value(settings):
+    m = run(
+        settings,
+        helpers.mail(body="password: Hunter2Hunter2").as_bytes(),
+        known_numbers=[helpers.CASE],
+    )
+    assert (
+        m.facts == {"joined_by": "case number and support address", "secret_kind": "password"}
+        or m.facts.get("secret_kind") == "password"
+    )
+    assert "Hunter2" not in repr(m.facts)
+
+
+@pytest.mark.parametrize("raw", [b"", b"garbage without headers", b"\x00\x01\x02" * 10])
+def test_unreadable_bytes_raise_for_quarantine(raw):
+    with pytest.raises(UnreadableMessage):
+        IncomingMessage.from_head(ItemRef("INBOX", "k", "x"), raw, lambda: raw, NOW)
+
+
+def test_non_utf8_headers_and_missing_date_are_survivable(settings):
+    raw = (
+        b"From: =?iso-8859-1?q?J=FCrgen?= <j@fabrikam.example>\nTo: alex.rivera@contoso.example\n"
+        b"Cc: support@servicedesk.example\nSubject: Caf\xe9 problem TrackingID#2611230010001234\n\nbody\n"
+    )
+    m = run(settings, raw)
+    assert m.case_number == "2611230010001234" and m.sender[0] == "Jürgen"
+    assert m.date is None and m.when == NOW
+
+
+def test_body_html_only(tmp_path: Path, settings):
+    msg = helpers.mail(body="x")
+    msg.set_content("<p>It works now &amp; thanks</p>", subtype="html")
+    m = run(settings, msg.as_bytes(), known_numbers=[helpers.CASE])
+    assert m.facts.get("intent") == "confirmed"
