@@ -105,9 +105,30 @@ def folder_files(maildir: Path, folder: str) -> list[Path]:
     )
 
 
-def approve_all(maildir: Path) -> int:
+def fill_slots(path: Path, text: str = "Please send the run ID.") -> None:
+    """What the engineer does in their mail client: replace the draft's [[ … ]] slots."""
+    from email import message_from_bytes
+    from email.policy import default
+
+    from mailbot.outbound.compose import ENGINEER_SLOT
+
+    msg = message_from_bytes(path.read_bytes(), policy=default.clone(max_line_length=200))
+    for part in msg.walk():
+        if part.get_content_maintype() == "text":
+            content = part.get_content()
+            if ENGINEER_SLOT.search(content):
+                part.set_content(
+                    ENGINEER_SLOT.sub(text, content), subtype=part.get_content_subtype()
+                )
+    path.write_bytes(msg.as_bytes())
+
+
+def approve_all(maildir: Path, fill: bool = True) -> int:
+    """Approve every draft the way the engineer would: fill the slots, move to Approved."""
     moved = 0
     for path in folder_files(maildir, "Mailbot/Awaiting Approval"):
+        if fill:
+            fill_slots(path)
         dest = maildir / ".Mailbot.Approved" / "cur" / path.name
         dest.parent.mkdir(parents=True, exist_ok=True)
         os.replace(path, dest)

@@ -265,7 +265,7 @@ def _timeline(app) -> list[dict]:  # type: ignore[no-untyped-def]
                     "at": f"{cal.local(item.sent_at or item.ingested_at):%a %d %b %H:%M}",
                     "sort": (item.sent_at or item.ingested_at).isoformat(),
                     "case": "-",
-                    "rule": "R01",
+                    "rule": "R03" if item.automatic else "R01",
                     "what": "left alone",
                     "detail": f'"{item.subject}": {why}'
                     + (f" ({item.automatic})" if item.automatic else ""),

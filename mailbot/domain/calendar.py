@@ -102,6 +102,21 @@ class BusinessCalendar:
             return f"after working hours ({self.end:%H:%M})"
         return None
 
+    def days_off_between(self, start: datetime, end: datetime) -> list[str]:
+        """The days off from ``start``'s date up to ``end``'s, for explaining a wait."""
+        out = []
+        day = self.local(start).date()
+        while day < self.local(end).date():
+            reason = self.day_off_reason(day)
+            if reason:
+                out.append(
+                    f"{day:%a %d %b} {reason}"
+                    if not reason.startswith(DAY_NAMES[day.weekday()])
+                    else f"{day:%a %d %b}"
+                )
+            day += timedelta(days=1)
+        return out
+
     def add_business_days(self, at: datetime, days: int) -> datetime:
         """The same time of day ``days`` business days later (counting from the next
         business moment when ``at`` falls outside business time)."""

@@ -205,7 +205,12 @@ class MaildirMailbox:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        self.transmit(data, key)
+        try:
+            self.transmit(data, key)
+        except MailboxError as exc:
+            if exc.not_sent:
+                marker.unlink(missing_ok=True)  # provably not sent: leave no trace, a retry is safe
+            raise
         os.replace(marker, sent_base / "cur" / f"{_unique_name()}.{key}:2,S")
         src.unlink(missing_ok=True)
 
@@ -299,18 +304,39 @@ def smtp_transmitter(
         ]
         sender = next((addr for _, addr in getaddresses(msg.get_all("From", [])) if addr), None)
         if not rcpts or not sender:
-            raise MailboxError(f"outgoing message {key} has no sender or no recipients")
+            raise MailboxError(
+                f"outgoing message {key} has no sender or no recipients", not_sent=True
+            )
         del msg["Bcc"]
         try:
-            with smtplib.SMTP(host, port, timeout=60) as smtp:
+            smtp = smtplib.SMTP(host, port, timeout=60)
+        except OSError as exc:
+            raise MailboxError(
+                f"cannot connect to SMTP {host}:{port}: {type(exc).__name__}", not_sent=True
+            ) from None
+        refused = (
+            smtplib.SMTPRecipientsRefused,
+            smtplib.SMTPSenderRefused,
+            smtplib.SMTPDataError,
+            smtplib.SMTPAuthenticationError,
+            smtplib.SMTPNotSupportedError,
+            smtplib.SMTPHeloError,
+        )
+        try:
+            with smtp:
                 if starttls:
                     smtp.starttls()
                 if username:
                     smtp.login(username, password or "")
                 smtp.send_message(msg, from_addr=sender, to_addrs=rcpts)
+        except refused as exc:
+            # The server said no before accepting the message: nothing was delivered.
+            raise MailboxError(
+                f"SMTP {host}:{port} refused {key}: {type(exc).__name__}", not_sent=True
+            ) from None
         except (OSError, smtplib.SMTPException) as exc:
             raise MailboxError(
-                f"SMTP delivery of {key} to {host}:{port} failed: {type(exc).__name__}"
+                f"SMTP delivery of {key} to {host}:{port} was cut off: {type(exc).__name__}"
             ) from None
 
     return transmit

@@ -39,7 +39,15 @@ class SentLookup(StrEnum):
 
 
 class MailboxError(Exception):
-    """A mailbox operation failed; the message says which and why, without content."""
+    """A mailbox operation failed; the message says which and why, without content.
+
+    ``not_sent`` is True only when the failure proves nothing left (the relay refused
+    the connection or the message); then a retry cannot duplicate anything.
+    """
+
+    def __init__(self, message: str, not_sent: bool = False) -> None:
+        super().__init__(message)
+        self.not_sent = not_sent
 
 
 class MailboxPort(Protocol):

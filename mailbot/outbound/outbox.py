@@ -235,11 +235,12 @@ def _schedule(app: App, s: Session, case: Case, row: Outbox, now: datetime, why:
     row.send_at = send_at
     _transition(s, row, OutboxState.SCHEDULED, now)
     wait = cal.why_not_business_time(wanted)
-    note = (
-        f"; {cal.local(wanted):%a %d %b %H:%M} is outside business time ({wait}), so it waits"
-        if wait
-        else ""
-    )
+    note = ""
+    if wait:
+        first = f"{cal.local(wanted):%a %d %b}"
+        skipped = [d for d in cal.days_off_between(wanted, send_at) if not d.startswith(first)]
+        past = f"; then {', '.join(skipped)}" if skipped else ""
+        note = f"; {cal.local(wanted):%a %d %b %H:%M} is outside business time ({wait}{past}), so it waits"
     record(
         s,
         case.id,

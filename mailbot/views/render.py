@@ -11,14 +11,23 @@ from rich.table import Table
 from mailbot.domain.calendar import BusinessCalendar
 
 
+def _console() -> Console:
+    con = Console()
+    return con if con.is_terminal else Console(width=160)
+
+
+def _add_columns(t: Table, names: tuple[str, ...]) -> None:
+    for col in names:
+        t.add_column(col, no_wrap=col in ("case", "when", "state"), overflow="fold")
+
+
 def _local(cal: BusinessCalendar, iso: str | None) -> str:
     return f"{cal.local(datetime.fromisoformat(iso)):%a %d %b %H:%M}" if iso else "-"
 
 
 def cases_table(rows: list[dict[str, Any]], cal: BusinessCalendar) -> None:
     t = Table(title="Open cases", expand=False)
-    for col in ("case", "state", "silence (bd)", "next", "when", "why"):
-        t.add_column(col, overflow="fold")
+    _add_columns(t, ("case", "state", "silence (bd)", "next", "when", "why"))
     for r in rows:
         n = r["next"] or {}
         t.add_row(
@@ -29,11 +38,11 @@ def cases_table(rows: list[dict[str, Any]], cal: BusinessCalendar) -> None:
             _local(cal, n.get("when")),
             n.get("reason", "nothing owed: waiting for you or the customer"),
         )
-    Console().print(t)
+    _console().print(t)
 
 
 def case_view(d: dict[str, Any], cal: BusinessCalendar) -> None:
-    con = Console()
+    con = _console()
     con.print(f"[bold]Case {d['number']}[/bold]  {d['subject']}")
     con.print(
         f"state: {d['state']}   silence: {d['silence_business_days']:.1f} business days   customer: {d['customer'] or '-'}"
@@ -42,8 +51,7 @@ def case_view(d: dict[str, Any], cal: BusinessCalendar) -> None:
     if n:
         con.print(f"next: {n['action']} ({n['rule']}) {_local(cal, n['when'])}: {n['reason']}")
     t = Table(title="Timeline")
-    for col in ("when", "what", "rule", "reason"):
-        t.add_column(col, overflow="fold")
+    _add_columns(t, ("when", "what", "rule", "reason"))
     for e in d["timeline"]:
         t.add_row(_local(cal, e["at"]), e["kind"], e["rule"] or "", e["reason"])
     con.print(t)
@@ -51,8 +59,7 @@ def case_view(d: dict[str, Any], cal: BusinessCalendar) -> None:
 
 def plan_table(items: list[dict[str, Any]], cal: BusinessCalendar) -> None:
     t = Table(title="Plan")
-    for col in ("when", "case", "action", "rule", "why"):
-        t.add_column(col, overflow="fold")
+    _add_columns(t, ("when", "case", "action", "rule", "why"))
     for i in items:
         t.add_row(_local(cal, i["when"]), i["case"], i["action"], i["rule"], i["reason"])
-    Console().print(t)
+    _console().print(t)

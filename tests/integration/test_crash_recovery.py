@@ -1,0 +1,133 @@
+"""R26: a send is never duplicated, whatever moment a crash hits. Each test stops the
+process at one point of the send (an exception that escapes like a kill would) and
+starts a new one over the same Maildir and database."""
+
+from __future__ import annotations
+
+import pytest
+
+from mailbot.domain.kinds import OutboxState
+from mailbot.mailbox.maildir import MaildirMailbox, open_maildir, pickup_transmitter
+from tests import helpers
+from tests.integration.world import World, berlin
+
+
+class Killed(BaseException):
+    """Escapes every ``except Exception`` like SIGKILL would end the process."""
+
+
+@pytest.fixture
+def world(tmp_path, db_url):
+    w = World(tmp_path, db_url, berlin(2026, 11, 30, 9, 30))
+    w.customer(subject=f"Pipeline fails - TrackingID#{helpers.CASE}")
+    w.tick()
+    w.approve()
+    yield w
+    w.close()
+
+
+def crashing_box(world: World, when: str) -> MaildirMailbox:
+    box = open_maildir(world.settings)
+    transmit, probe = pickup_transmitter(world.settings.mailbox.pickup_dir)
+
+    def crash_before(data: bytes, key: str) -> None:
+        raise Killed()
+
+    def crash_after(data: bytes, key: str) -> None:
+        transmit(data, key)
+        raise Killed()
+
+    box.transmit = {"before_transmit": crash_before, "after_transmit": crash_after}[when]
+    return box
+
+
+def send_with_crash(world: World, when: str) -> None:
+    world.restart(mailbox=crashing_box(world, when))
+    world.at(berlin(2026, 11, 30, 10))
+    with pytest.raises(Killed):
+        world.tick()
+    assert [r.state for r in world.rows()] == [OutboxState.SENDING]
+
+
+def test_r26_crash_after_transmit_is_found_in_sent_items_and_not_resent(world):
+    send_with_crash(world, "after_transmit")
+    assert len(world.sent()) == 1
+    world.restart()
+    world.at(berlin(2026, 11, 30, 10, 5)).tick()
+    world.tick()
+    assert len(world.sent()) == 1
+    assert [r.state for r in world.rows()] == [OutboxState.SENT]
+    assert any("not sent again" in e.reason for e in world.events("recovered"))
+    assert helpers.folder_files(world.root, "Mailbot/Approved") == []
+
+
+def test_r26_crash_before_transmit_is_never_resent_blindly(world):
+    send_with_crash(world, "before_transmit")
+    assert world.sent() == []
+    world.restart()
+    world.at(berlin(2026, 11, 30, 10, 5)).tick()
+    world.tick()
+    assert (
+        world.sent() == []
+    )  # may or may not have left (an SMTP session cut mid-way): not repeated
+    assert world.rows()[0].state == OutboxState.FAILED
+    assert "remind_unconfirmed" in world.inbox_reminders()
+
+
+def test_r26_crash_after_committing_sending_but_before_any_trace_is_sent_once(world, monkeypatch):
+    box = open_maildir(world.settings)
+
+    def killed_send(ref, key):
+        raise Killed()
+
+    monkeypatch.setattr(box, "send", killed_send)
+    world.restart(mailbox=box)
+    world.at(berlin(2026, 11, 30, 10))
+    with pytest.raises(Killed):
+        world.tick()
+    world.restart()
+    world.at(berlin(2026, 11, 30, 10, 5)).tick()
+    world.tick()
+    assert len(world.sent()) == 1
+    assert world.rows()[0].state == OutboxState.SENT
+
+
+def test_r26_transient_refusal_retries_and_sends_once(world):
+    from mailbot.mailbox.port import MailboxError
+
+    box = open_maildir(world.settings)
+    transmit, _ = pickup_transmitter(world.settings.mailbox.pickup_dir)
+    calls = []
+
+    def flaky(data: bytes, key: str) -> None:
+        calls.append(key)
+        if len(calls) == 1:
+            raise MailboxError("relay refused the connection", not_sent=True)
+        transmit(data, key)
+
+    box.transmit = flaky
+    world.restart(mailbox=box)
+    world.at(berlin(2026, 11, 30, 10)).tick()
+    assert world.rows()[0].state == OutboxState.SCHEDULED and world.sent() == []
+    world.at(berlin(2026, 11, 30, 10, 6)).tick()
+    world.at(berlin(2026, 11, 30, 10, 20)).tick()
+    assert len(world.sent()) == 1 and len(calls) == 2
+    assert world.rows()[0].state == OutboxState.SENT
+
+
+def test_r26_cut_off_transmission_is_reported_not_repeated(world):
+    from mailbot.mailbox.port import MailboxError
+
+    box = open_maildir(world.settings)
+    calls = []
+
+    def cut(data: bytes, key: str) -> None:
+        calls.append(key)
+        raise MailboxError("connection dropped during DATA")
+
+    box.transmit = cut
+    world.restart(mailbox=box)
+    world.at(berlin(2026, 11, 30, 10)).tick()
+    world.at(berlin(2026, 11, 30, 11)).tick()
+    assert world.rows()[0].state == OutboxState.FAILED and len(calls) == 1
+    assert "remind_unconfirmed" in world.inbox_reminders()
