@@ -3,12 +3,16 @@ keep ``next_due_at`` so evaluation only ever loads cases that have something due
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailbot.config import Policy
 from mailbot.domain.calendar import BusinessCalendar
 from mailbot.domain.policy import Decision, next_due, plan
-from mailbot.store.models import Case
+from mailbot.store.models import Case, Outbox
 from mailbot.store.repo import case_view, outbox_rows
 
 
@@ -16,3 +20,19 @@ def refresh_due(s: Session, case: Case, cal: BusinessCalendar, policy: Policy) -
     decisions = plan(case_view(case, outbox_rows(s, case.id)), cal, policy)
     case.next_due_at = next_due(decisions)
     return decisions
+
+
+def refresh_due_many(
+    s: Session, case_ids: Iterable[int], cal: BusinessCalendar, policy: Policy
+) -> None:
+    """:func:`refresh_due` for many cases with one query for their outbox rows."""
+    ids = list(case_ids)
+    if not ids:
+        return
+    rows: dict[int, list[Outbox]] = defaultdict(list)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for row in s.scalars(select(Outbox).where(Outbox.case_id.in_(chunk)).order_by(Outbox.id)):
+            rows[row.case_id].append(row)
+        for case in s.scalars(select(Case).where(Case.id.in_(chunk))):
+            case.next_due_at = next_due(plan(case_view(case, rows[case.id]), cal, policy))

@@ -8,7 +8,9 @@ customer's.
 
 from __future__ import annotations
 
+import base64
 import html
+import quopri
 import re
 from email import message_from_bytes
 from email.policy import compat32
@@ -37,7 +39,46 @@ def html_to_text(markup: str) -> str:
     return html.unescape(_TAGS.sub(" ", markup))
 
 
+def _simple_text(raw: bytes) -> str | None:
+    """A single-part text/plain or text/html message, decoded without the MIME parser."""
+    end = raw.find(b"\n\n")
+    sep = 2
+    if end < 0:
+        end, sep = raw.find(b"\r\n\r\n"), 4
+    if end < 0:
+        return None
+    head = raw[:end].lower()
+    ctype = re.search(
+        rb"^content-type:\s*([\w/.+-]+)([^\n]*(?:\n[ \t][^\n]*)*)", head, re.MULTILINE
+    )
+    kind = ctype.group(1) if ctype else b"text/plain"
+    if kind not in (b"text/plain", b"text/html"):
+        return None
+    cte = re.search(rb"^content-transfer-encoding:\s*([\w-]+)", head, re.MULTILINE)
+    encoding = cte.group(1) if cte else b"7bit"
+    charset_match = re.search(rb'charset="?([\w.:-]+)', ctype.group(2)) if ctype else None
+    charset = charset_match.group(1).decode("ascii", "replace") if charset_match else "utf-8"
+    body = raw[end + sep :]
+    if encoding == b"quoted-printable":
+        body = quopri.decodestring(body)
+    elif encoding == b"base64":
+        try:
+            body = base64.b64decode(body, validate=False)
+        except ValueError:
+            return None
+    elif encoding not in (b"7bit", b"8bit", b"binary"):
+        return None
+    try:
+        text = body.decode(charset, "replace")
+    except LookupError:
+        text = body.decode("utf-8", "replace")
+    return html_to_text(text) if kind == b"text/html" else text
+
+
 def extract_text(raw: bytes) -> str:
+    simple = _simple_text(raw)
+    if simple is not None:
+        return _strip_quotes(simple)
     msg = message_from_bytes(raw, policy=compat32)
     plain = html_part = None
     for part in msg.walk():
@@ -52,7 +93,10 @@ def extract_text(raw: bytes) -> str:
             html_part = _part_text(part)
         if plain is not None:
             break
-    text = plain if plain is not None else html_to_text(html_part or "")
+    return _strip_quotes(plain if plain is not None else html_to_text(html_part or ""))
+
+
+def _strip_quotes(text: str) -> str:
     kept = []
     for line in text[: MAX_TEXT * 2].splitlines():
         if _QUOTE_STARTS.match(line.strip()):

@@ -7,9 +7,9 @@ the cadence (R15); a reply after closure reopens the case (R21).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailbot.domain.calendar import BusinessCalendar
@@ -19,6 +19,19 @@ from mailbot.store.models import Case, MailItem
 from mailbot.store.repo import record
 
 WAITING = (CaseState.WAITING_INFO, CaseState.SOLUTION_DELIVERED)
+
+
+@dataclass
+class FilingCache:
+    """What a batch needs to know about the database, fetched once per batch and kept
+    current as the batch files messages (new cases, new Message-IDs)."""
+
+    by_number: dict[str, int] = field(default_factory=dict)
+    by_message_id: dict[str, int] = field(default_factory=dict)
+    cases: dict[int, Case] = field(default_factory=dict)  # strong refs: no reload per message
+
+    def case_for_message_ids(self, ids: list[str]) -> int | None:
+        return next((self.by_message_id[i] for i in ids if i in self.by_message_id), None)
 
 
 def _customer_name(display: str) -> str | None:
@@ -49,10 +62,15 @@ def _new_case(msg: IncomingMessage, now: datetime) -> Case:
 
 
 def file_message(
-    s: Session, msg: IncomingMessage, cal: BusinessCalendar, settings, now: datetime
+    s: Session,
+    msg: IncomingMessage,
+    cal: BusinessCalendar,
+    settings,
+    now: datetime,
+    cache: FilingCache,
 ) -> tuple[MailItem, Case | None]:  # type: ignore[no-untyped-def]
     """Store the item and apply it to its case; returns both (case None when unrelated)."""
-    case = s.get(Case, msg.case_id) if msg.case_id else None
+    case = (cache.cases.get(msg.case_id) or s.get(Case, msg.case_id)) if msg.case_id else None
     if (
         case is None
         and msg.case_number
@@ -63,6 +81,8 @@ def file_message(
         case = _new_case(msg, now)
         s.add(case)
         s.flush()
+        cache.by_number[case.number] = case.id
+        cache.cases[case.id] = case
         record(
             s,
             case.id,
@@ -71,14 +91,10 @@ def file_message(
             f"case opened by a {msg.direction} message with the case number and the support address",
             "R01",
         )
-    duplicate = bool(
-        msg.message_id
-        and s.scalar(
-            select(MailItem.id)
-            .where(MailItem.message_id == msg.message_id, MailItem.case_id.is_not(None))
-            .limit(1)
-        )
-    )
+    # The same message seen twice (e.g. in Inbox and Sent Items) affects its case once.
+    duplicate = bool(msg.message_id and msg.message_id in cache.by_message_id)
+    if case is not None and msg.message_id:
+        cache.by_message_id[msg.message_id] = case.id
     item = MailItem(
         folder=msg.ref.folder,
         item_key=msg.ref.key,

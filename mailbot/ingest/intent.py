@@ -15,19 +15,16 @@ NOT_WORKING = re.compile(
     r"(still (not|isn't|doesn't|failing|broken|seeing|getting)|(did not|didn't|does not|doesn't|not) (work|help|fix|solve)|no luck|same (error|issue|problem)|"
     r"funktioniert (immer noch )?nicht|hat nicht (geholfen|funktioniert)|ne fonctionne (toujours )?pas|n'a pas fonctionné|"
     r"sigue sin funcionar|no funcion[óa])",
-    re.IGNORECASE,
 )
 BY_CUSTOMER = re.compile(
     r"((we|i) (have |'ve )?(fixed|resolved|solved|sorted) (it|this|the (issue|problem))( ourselves| myself| on our own)?|"
     r"(we|i) (found|figured out) (the (cause|problem|issue)|what was wrong)|managed to (fix|resolve|solve)|"
     r"(haben|habe) (es|das problem) selbst (gelöst|behoben)|nous avons résolu|lo (hemos|he) resuelto)",
-    re.IGNORECASE,
 )
 CONFIRMED = re.compile(
     r"((it|this|that|the (fix|solution|workaround|change)) (works|worked|is working|did the trick|fixed it|solved it|resolved it)|"
     r"(issue|problem) is (now )?(resolved|fixed|solved|gone)|(you )?(can|may) (go ahead and )?close (the|this) (case|ticket)|ok to close|"
     r"funktioniert (jetzt|wieder)|problem (ist )?gelöst|ça fonctionne|cela fonctionne|problème (est )?résolu|ya funciona|problema resuelto)",
-    re.IGNORECASE,
 )
 NAMED_DATE = re.compile(
     r"\b(test|try|check|verify|reply|respond|get back|come back|update you|let you know|confirm|report back|"
@@ -38,12 +35,15 @@ NAMED_DATE = re.compile(
 
 def read_intent(text: str) -> tuple[str | None, str | None]:
     """(intent, trigger words): intent is not_working, resolved_by_customer or confirmed."""
+    lowered = text.lower()  # lowered once: the patterns are written in lower case
     for name, pattern in (
         ("not_working", NOT_WORKING),
         ("resolved_by_customer", BY_CUSTOMER),
         ("confirmed", CONFIRMED),
     ):
-        found = pattern.search(text)
+        found = pattern.search(lowered)
+        if found and len(lowered) == len(text):
+            return name, text[found.start() : found.end()]
         if found:
             return name, found.group(0)
     return None, None

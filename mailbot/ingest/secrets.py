@@ -27,7 +27,27 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+# Cheap substring checks first: most mail mentions none of these, and the patterns are
+# then never run.
+HINTS = (
+    "passw",
+    "kennwort",
+    "mot de passe",
+    "contraseña",
+    "pwd",
+    "akia",
+    "accountkey",
+    "sig=",
+    "bearer",
+    "private key",
+    "secret",
+)
+
+
 def secret_kind(text: str) -> str | None:
+    lowered = text.lower()
+    if not any(hint in lowered for hint in HINTS):
+        return None
     for kind, pattern in PATTERNS:
         if pattern.search(text):
             return kind

@@ -7,4 +7,7 @@ from mailbot.ingest.message import IncomingMessage
 
 
 def apply(msg: IncomingMessage, ctx: IngestContext) -> None:
-    msg.has_support_cc = ctx.settings.support_address in msg.recipients
+    support = ctx.settings.support_address
+    raw = (msg.header("To") + " " + msg.header("Cc")).lower()
+    # Address parsing is costly; most mail is settled by a substring test.
+    msg.has_support_cc = support in raw and support in msg.recipients

@@ -1,11 +1,19 @@
 """Pull new mail from the watched folders, run the filter chain, file, and remember the
-sync state per folder only after every change of the batch is committed (at-least-once
-delivery from the mailbox, exactly-once filing thanks to the (folder, key) constraint)."""
+sync state per folder only after every change is committed (at-least-once delivery from
+the mailbox, exactly-once filing thanks to the (folder, key) constraint).
+
+Work is done in batches: a batch's headers are parsed first, then everything the filters
+need from the database (cases by number, cases by Message-ID) is fetched in two queries,
+so the cost per message stays flat however large the mailbox and the database grow.
+The folder listing is streamed, so memory does not grow with the folder either.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 
 import structlog
 from sqlalchemy import select
@@ -13,11 +21,12 @@ from sqlalchemy.orm import Session
 
 from mailbot.app import App
 from mailbot.ingest import pipeline
+from mailbot.ingest.case_number import find_case_number
 from mailbot.ingest.context import IngestContext
-from mailbot.ingest.filing import file_message
-from mailbot.ingest.message import BODY_BYTES, HEAD_BYTES, IncomingMessage, UnreadableMessage
+from mailbot.ingest.filing import FilingCache, file_message
+from mailbot.ingest.message import BODY_BYTES, IncomingMessage, UnreadableMessage
 from mailbot.mailbox.port import ItemRef
-from mailbot.planning import refresh_due
+from mailbot.planning import refresh_due_many
 from mailbot.store.models import Case, MailItem, Quarantine, SyncState
 
 log = structlog.get_logger("mailbot.ingest")
@@ -30,21 +39,6 @@ class SyncReport:
     new: int = 0
     filed_to_cases: int = 0
     quarantined: int = 0
-    cases: set[int] = field(default_factory=set)
-
-
-def _context(app: App, s: Session, now: datetime) -> IngestContext:
-    def case_for_message_id(ids: list[str]) -> int | None:
-        return s.scalar(
-            select(MailItem.case_id)
-            .where(MailItem.message_id.in_(ids[:50]), MailItem.case_id.is_not(None))
-            .limit(1)
-        )
-
-    def case_id_for_number(number: str) -> int | None:
-        return s.scalar(select(Case.id).where(Case.number == number))
-
-    return IngestContext(app.settings, case_for_message_id, case_id_for_number, now)
 
 
 def _quarantine(s: Session, ref: ItemRef, reason: str, now: datetime) -> None:
@@ -52,37 +46,89 @@ def _quarantine(s: Session, ref: ItemRef, reason: str, now: datetime) -> None:
     log.warning("message quarantined", folder=ref.folder, key=ref.key, reason=reason[:200])
 
 
-def _ingest_one(
-    app: App, s: Session, ctx: IngestContext, ref: ItemRef, now: datetime, report: SyncReport
-) -> int | None:
-    """Read, filter and file one message; returns the id of the case it touched."""
-    box = app.mailbox
-    try:
-        head = box.read(ref, HEAD_BYTES)
-        msg = IncomingMessage.from_head(ref, head, lambda: box.read(ref, BODY_BYTES), now)
-        pipeline.run(msg, ctx)
-    except UnreadableMessage as exc:
-        _quarantine(s, ref, f"unreadable: {exc}", now)
-        report.quarantined += 1
-        return None
-    except Exception as exc:  # a parser or filter choking on odd mail must not stop the daemon
-        _quarantine(s, ref, f"could not be processed: {type(exc).__name__}", now)
-        report.quarantined += 1
-        return None
-    item, case = file_message(s, msg, app.calendar, app.settings, now)
-    report.new += 1
-    if case is not None:
-        report.filed_to_cases += 1
-        report.cases.add(case.id)
-        return case.id
-    return None
+def _chunks(items: Iterable[ItemRef], size: int) -> Iterator[list[ItemRef]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
 
 
-def _finish_batch(app: App, s: Session, case_ids: set[int]) -> None:
-    for case_id in case_ids:
-        case = s.get(Case, case_id)
-        if case is not None:
-            refresh_due(s, case, app.calendar, app.settings.policy)
+def _unknown(s: Session, folder: str, chunk: list[ItemRef]) -> list[ItemRef]:
+    keys = [r.key for r in chunk]
+    known = set(
+        s.scalars(
+            select(MailItem.item_key).where(MailItem.folder == folder, MailItem.item_key.in_(keys))
+        )
+    )
+    known |= set(
+        s.scalars(
+            select(Quarantine.item_key).where(
+                Quarantine.folder == folder, Quarantine.item_key.in_(keys)
+            )
+        )
+    )
+    return sorted((r for r in chunk if r.key not in known), key=lambda r: r.key)
+
+
+def _read(app: App, ref: ItemRef, now: datetime) -> IncomingMessage:
+    # One read serves headers and body: the text worth reading sits at the top, and a
+    # large attachment further down is never read at all.
+    head = app.mailbox.read(ref, BODY_BYTES)
+    return IncomingMessage.from_head(ref, head, lambda: head, now)
+
+
+def _prefetch(app: App, s: Session, messages: list[IncomingMessage]) -> FilingCache:
+    patterns = app.settings.case_patterns
+    numbers = {n for m in messages if (n := find_case_number(m.subject, patterns))}
+    ids = {i for m in messages for i in m.thread_ids[:20]} | {
+        m.message_id for m in messages if m.message_id
+    }
+    cache = FilingCache()
+    if numbers:
+        for case in s.scalars(select(Case).where(Case.number.in_(numbers))):
+            cache.by_number[case.number] = case.id
+            cache.cases[case.id] = case
+    for chunk in _chunks(list(ids), 500):
+        rows = s.execute(
+            select(MailItem.message_id, MailItem.case_id).where(
+                MailItem.message_id.in_(chunk), MailItem.case_id.is_not(None)
+            )
+        )
+        cache.by_message_id.update({mid: cid for mid, cid in rows})
+    missing = set(cache.by_message_id.values()) - set(cache.by_number.values())
+    if missing:
+        cache.cases.update((c.id, c) for c in s.scalars(select(Case).where(Case.id.in_(missing))))
+    return cache
+
+
+def _process(app: App, s: Session, refs: list[ItemRef], now: datetime, report: SyncReport) -> None:
+    """Parse, filter and file one batch; quarantine what cannot be read."""
+    messages = []
+    for ref in refs:
+        try:
+            messages.append(_read(app, ref, now))
+        except UnreadableMessage as exc:
+            _quarantine(s, ref, f"unreadable: {exc}", now)
+            report.quarantined += 1
+    cache = _prefetch(app, s, messages)
+    ctx = IngestContext(app.settings, cache.case_for_message_ids, cache.by_number.get, now)
+    touched: set[int] = set()
+    with s.no_autoflush:
+        for msg in messages:
+            try:
+                pipeline.run(msg, ctx)
+            except (
+                Exception
+            ) as exc:  # a parser or filter choking on odd mail must not stop the daemon
+                _quarantine(s, msg.ref, f"could not be processed: {type(exc).__name__}", now)
+                report.quarantined += 1
+                continue
+            _, case = file_message(s, msg, app.calendar, app.settings, now, cache)
+            report.new += 1
+            if case is not None:
+                report.filed_to_cases += 1
+                touched.add(case.id)
+    s.flush()
+    refresh_due_many(s, touched, app.calendar, app.settings.policy)
     s.commit()
 
 
@@ -91,35 +137,29 @@ def sync_folder(app: App, folder: str, now: datetime) -> SyncReport:
     with app.sessions() as s:
         st = s.get(SyncState, folder)
         changes = app.mailbox.changes(folder, st.state if st else None)
-        if changes.items:
-            known = set(s.scalars(select(MailItem.item_key).where(MailItem.folder == folder)))
-            known |= set(s.scalars(select(Quarantine.item_key).where(Quarantine.folder == folder)))
-            fresh = sorted((r for r in changes.items if r.key not in known), key=lambda r: r.key)
-            ctx = _context(app, s, now)
-            for start in range(0, len(fresh), BATCH):
-                batch = fresh[start : start + BATCH]
-                counts = (report.new, report.filed_to_cases, report.quarantined)
-                try:
-                    touched = {_ingest_one(app, s, ctx, ref, now, report) for ref in batch}
-                    _finish_batch(app, s, touched - {None})
-                except Exception:
-                    # One message broke filing: redo this batch one message per commit so
-                    # the rest is filed and the culprit is quarantined, not lost.
-                    s.rollback()
-                    report.new, report.filed_to_cases, report.quarantined = counts
-                    for ref in batch:
-                        try:
-                            _finish_batch(
-                                app, s, {_ingest_one(app, s, ctx, ref, now, report)} - {None}
-                            )
-                        except Exception as exc:
-                            s.rollback()
-                            _quarantine(s, ref, f"filing failed: {type(exc).__name__}", now)
-                            report.quarantined += 1
-                            s.commit()
+        for chunk in _chunks(changes.items, BATCH):
+            fresh = _unknown(s, folder, chunk)
+            if not fresh:
+                continue
+            counts = (report.new, report.filed_to_cases, report.quarantined)
+            try:
+                _process(app, s, fresh, now, report)
+            except Exception:
+                # Filing broke on one message: redo the batch one message per commit, so
+                # the rest is filed and the culprit quarantined, not lost.
+                s.rollback()
+                report.new, report.filed_to_cases, report.quarantined = counts
+                for ref in fresh:
+                    try:
+                        _process(app, s, [ref], now, report)
+                    except Exception as exc:
+                        s.rollback()
+                        _quarantine(s, ref, f"filing failed: {type(exc).__name__}", now)
+                        report.quarantined += 1
+                        s.commit()
+        st = s.get(SyncState, folder)
         if st is None:
-            st = SyncState(folder=folder, state=changes.state, updated_at=now)
-            s.add(st)
+            s.add(SyncState(folder=folder, state=changes.state, updated_at=now))
         elif st.state != changes.state:
             st.state, st.updated_at = changes.state, now
         s.commit()

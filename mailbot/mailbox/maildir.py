@@ -17,7 +17,7 @@ import json
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -84,7 +84,7 @@ class MaildirMailbox:
         fingerprint = json.dumps(stamps, sort_keys=True)
         if state == fingerprint:
             return Changes(items=[], state=state)
-        items = self._list(folder)
+        items = self._iter(folder)
         # "Now" as the filesystem sees it (its own clock stamps the directories), so the
         # check holds whatever the process clock says.
         probe = base / "tmp" / ".mailbot-clock"
@@ -94,20 +94,20 @@ class MaildirMailbox:
         return Changes(items=items, state=fingerprint if trusted else None, complete_listing=True)
 
     def _list(self, folder: str) -> list[ItemRef]:
+        return list(self._iter(folder))
+
+    def _iter(self, folder: str) -> Iterator[ItemRef]:
+        """Stream the folder's items (a large folder is never held in memory at once)."""
         base = self.path(folder)
-        refs = []
         for sub in ("new", "cur"):
             try:
                 with os.scandir(base / sub) as entries:
                     for entry in entries:
                         if entry.name.startswith("."):
                             continue
-                        refs.append(
-                            ItemRef(folder, entry.name.split(":", 1)[0], f"{sub}/{entry.name}")
-                        )
+                        yield ItemRef(folder, entry.name.split(":", 1)[0], f"{sub}/{entry.name}")
             except FileNotFoundError:
                 continue
-        return refs
 
     def _locate(self, ref: ItemRef) -> Path:
         """The file now; a mail client may have moved it from new/ to cur/ or changed flags."""

@@ -6,6 +6,7 @@ Exchange) so that every step can be retried after a crash without doing it twice
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from enum import StrEnum
@@ -27,7 +28,7 @@ class ItemRef:
 class Changes:
     """New items in a folder since ``state``; ``state`` is what to store once processed."""
 
-    items: list[ItemRef] = field(default_factory=list)
+    items: Iterable[ItemRef] = field(default_factory=list)  # may be a stream
     state: str | None = None
     complete_listing: bool = False  # True when ``items`` is everything in the folder
 
