@@ -153,6 +153,7 @@ def message(rng: random.Random, i: int, cases: int) -> bytes:
 
 
 def make_corpus(root: Path, n: int, seed: int = 7) -> list[Path]:
+    """Write ``n`` messages into ``root`` (a Maildir); returns their paths."""
     rng = random.Random(seed)
     for sub in ("cur", "new", "tmp"):
         (root / sub).mkdir(parents=True, exist_ok=True)

@@ -1,11 +1,15 @@
 """One full cycle: sync → recover → approvals → evaluate → draft → release.
 
-The daemon runs these steps as scheduler jobs; ``mailbot tick`` runs one cycle. A lock
-keeps the steps from overlapping, so jobs never race on the same rows."""
+The daemon runs these steps as scheduler jobs; ``mailbot tick`` runs one cycle. Steps
+never overlap: a thread lock inside the process and a file lock in the data directory
+across processes (a cron ``tick`` next to a running daemon waits its turn)."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from mailbot import clock
@@ -14,7 +18,20 @@ from mailbot.ingest.sync import sync_all
 from mailbot.outbound import outbox
 from mailbot.signals import apply_pending
 
-LOCK = threading.Lock()
+_THREAD_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _exclusive(app: App) -> Iterator[None]:
+    with _THREAD_LOCK:
+        path = app.settings.data_dir / ".mailbot.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a+b") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 @dataclass
@@ -27,7 +44,7 @@ class CycleReport:
 
 
 def sync_step(app: App) -> CycleReport:
-    with LOCK:
+    with _exclusive(app):
         reports = sync_all(app, clock.now())
     return CycleReport(
         new_messages=sum(r.new for r in reports), quarantined=sum(r.quarantined for r in reports)
@@ -35,7 +52,7 @@ def sync_step(app: App) -> CycleReport:
 
 
 def evaluate_step(app: App) -> CycleReport:
-    with LOCK:
+    with _exclusive(app):
         now = clock.now()
         apply_pending(app, now)
         outbox.recover(app, now)
@@ -46,7 +63,7 @@ def evaluate_step(app: App) -> CycleReport:
 
 
 def release_step(app: App) -> CycleReport:
-    with LOCK:
+    with _exclusive(app):
         now = clock.now()
         outbox.recover(app, now)
         outbox.scan_approvals(app, now)

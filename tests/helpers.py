@@ -105,30 +105,25 @@ def folder_files(maildir: Path, folder: str) -> list[Path]:
     )
 
 
-def fill_slots(path: Path, text: str = "Please send the run ID.") -> None:
-    """What the engineer does in their mail client: replace the draft's [[ … ]] slots."""
+def personalise(path: Path, line: str = "Please send the run ID.") -> None:
+    """What the engineer does in their mail client: add a line of their own to the draft."""
     from email import message_from_bytes
     from email.policy import default
-
-    from mailbot.outbound.compose import ENGINEER_SLOT
 
     msg = message_from_bytes(path.read_bytes(), policy=default.clone(max_line_length=200))
     for part in msg.walk():
         if part.get_content_maintype() == "text":
-            content = part.get_content()
-            if ENGINEER_SLOT.search(content):
-                part.set_content(
-                    ENGINEER_SLOT.sub(text, content), subtype=part.get_content_subtype()
-                )
+            content = part.get_content().replace("Kind regards,", f"{line}\n\nKind regards,", 1)
+            part.set_content(content, subtype=part.get_content_subtype())
     path.write_bytes(msg.as_bytes())
 
 
-def approve_all(maildir: Path, fill: bool = True) -> int:
-    """Approve every draft the way the engineer would: fill the slots, move to Approved."""
+def approve_all(maildir: Path, edit: bool = True) -> int:
+    """Approve every draft the way the engineer would: personalise it, move it to Approved."""
     moved = 0
     for path in folder_files(maildir, "Mailbot/Awaiting Approval"):
-        if fill:
-            fill_slots(path)
+        if edit:
+            personalise(path)
         dest = maildir / ".Mailbot.Approved" / "cur" / path.name
         dest.parent.mkdir(parents=True, exist_ok=True)
         os.replace(path, dest)

@@ -10,7 +10,6 @@ import shutil
 import tempfile
 import time
 from datetime import date, datetime, timedelta
-from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as _default_policy
 from email.utils import format_datetime, make_msgid
@@ -23,7 +22,6 @@ from mailbot import app as app_mod
 from mailbot import clock, config
 from mailbot.cycle import run_cycle
 from mailbot.demo.script import ENGINEER, STEPS, SUPPORT, Step
-from mailbot.outbound.compose import ENGINEER_SLOT
 from mailbot.store.models import Case, Event, MailItem, Outbox
 
 default_policy = _default_policy.clone(max_line_length=200)
@@ -41,7 +39,6 @@ ENGINEER_CHECKS = {
     5: ["11:00"],
     6: [],
 }
-SLOT_FILL = "I have started on this and will send my findings shortly."
 
 CONFIG = """
 [engineer]
@@ -120,22 +117,13 @@ def _message(step: Step, when: datetime, last_ids: dict[str, str]) -> EmailMessa
 
 
 def _approve_all(root: Path) -> int:
-    """The demo engineer: fill each draft's slot, as they would in Outlook, and approve it."""
+    """The demo engineer: reads each draft and approves it by moving it to Approved."""
     awaiting = _folder(root, "Mailbot/Awaiting Approval")
     approved = _folder(root, "Mailbot/Approved")
     moved = 0
     for sub in ("new", "cur"):
         for path in sorted((awaiting / sub).iterdir()):
-            msg = message_from_bytes(path.read_bytes(), policy=default_policy)
-            for part in msg.walk():
-                if part.get_content_maintype() == "text":
-                    text = part.get_content()
-                    if ENGINEER_SLOT.search(text):
-                        part.set_content(
-                            ENGINEER_SLOT.sub(SLOT_FILL, text), subtype=part.get_content_subtype()
-                        )
-            (approved / "cur" / path.name).write_bytes(msg.as_bytes())
-            path.unlink()
+            os.replace(path, approved / "cur" / path.name)
             moved += 1
     return moved
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from mailbot.domain.calendar import BusinessCalendar
@@ -29,6 +30,12 @@ class FilingCache:
     by_number: dict[str, int] = field(default_factory=dict)
     by_message_id: dict[str, int] = field(default_factory=dict)
     cases: dict[int, Case] = field(default_factory=dict)  # strong refs: no reload per message
+    items: list[dict] = field(default_factory=list)  # mail_items rows of the batch
+
+    def flush_items(self, s: Session) -> None:
+        if self.items:
+            s.execute(insert(MailItem), self.items)
+            self.items.clear()
 
     def case_for_message_ids(self, ids: list[str]) -> int | None:
         return next((self.by_message_id[i] for i in ids if i in self.by_message_id), None)
@@ -68,8 +75,9 @@ def file_message(
     settings,
     now: datetime,
     cache: FilingCache,
-) -> tuple[MailItem, Case | None]:  # type: ignore[no-untyped-def]
-    """Store the item and apply it to its case; returns both (case None when unrelated)."""
+) -> tuple[dict, Case | None]:  # type: ignore[no-untyped-def]
+    """Queue the item's row and apply it to its case; returns both (case None when unrelated).
+    The caller writes the queued rows with :meth:`FilingCache.flush_items`."""
     case = (cache.cases.get(msg.case_id) or s.get(Case, msg.case_id)) if msg.case_id else None
     if (
         case is None
@@ -95,7 +103,7 @@ def file_message(
     duplicate = bool(msg.message_id and msg.message_id in cache.by_message_id)
     if case is not None and msg.message_id:
         cache.by_message_id[msg.message_id] = case.id
-    item = MailItem(
+    item = dict(
         folder=msg.ref.folder,
         item_key=msg.ref.key,
         message_id=msg.message_id,
@@ -108,7 +116,7 @@ def file_message(
         automatic=msg.automatic,
         facts=msg.facts,
     )
-    s.add(item)
+    cache.items.append(item)  # inserted in one statement per batch
     if case is None or duplicate:
         return item, case
     case.updated_at = now

@@ -18,7 +18,7 @@ from typing import Any
 
 from mailbot.mailbox.port import ItemRef
 
-HEAD_BYTES = 65536  # headers beyond this are not ours to read
+HEAD_BYTES = 16384  # headers beyond this are not ours to read
 BODY_BYTES = 64 * 1024  # text worth reading sits at the top; a 30 MB attachment is not read
 _MSGID = re.compile(r"<[^<>\s]+>")
 

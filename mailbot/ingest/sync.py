@@ -24,7 +24,7 @@ from mailbot.ingest import pipeline
 from mailbot.ingest.case_number import find_case_number
 from mailbot.ingest.context import IngestContext
 from mailbot.ingest.filing import FilingCache, file_message
-from mailbot.ingest.message import BODY_BYTES, IncomingMessage, UnreadableMessage
+from mailbot.ingest.message import BODY_BYTES, HEAD_BYTES, IncomingMessage, UnreadableMessage
 from mailbot.mailbox.port import ItemRef
 from mailbot.planning import refresh_due_many
 from mailbot.store.models import Case, MailItem, Quarantine, SyncState
@@ -70,10 +70,11 @@ def _unknown(s: Session, folder: str, chunk: list[ItemRef]) -> list[ItemRef]:
 
 
 def _read(app: App, ref: ItemRef, now: datetime) -> IncomingMessage:
-    # One read serves headers and body: the text worth reading sits at the top, and a
-    # large attachment further down is never read at all.
-    head = app.mailbox.read(ref, BODY_BYTES)
-    return IncomingMessage.from_head(ref, head, lambda: head, now)
+    # Only the header block is kept while the batch is prefetched; the body (capped, so a
+    # large attachment is never read) is read again only if a filter asks for it. Holding
+    # a whole batch of bodies made memory grow with the size of the mailbox.
+    head = app.mailbox.read(ref, HEAD_BYTES)
+    return IncomingMessage.from_head(ref, head, lambda: app.mailbox.read(ref, BODY_BYTES), now)
 
 
 def _prefetch(app: App, s: Session, messages: list[IncomingMessage]) -> FilingCache:
@@ -128,6 +129,7 @@ def _process(app: App, s: Session, refs: list[ItemRef], now: datetime, report: S
                 report.filed_to_cases += 1
                 touched.add(case.id)
     s.flush()
+    cache.flush_items(s)
     refresh_due_many(s, touched, app.calendar, app.settings.policy)
     s.commit()
 

@@ -16,7 +16,7 @@ from email import message_from_bytes
 from email.policy import compat32
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from mailbot.app import App
@@ -437,10 +437,9 @@ def release(app: App, now: datetime) -> int:
             if recent >= limit:
                 log.info("send rate limit reached; the rest waits", limit=limit)
                 break
-            row.attempts += 1
-            row.blocked_reason = None
-            _transition(s, row, OutboxState.SENDING, now)
-            s.commit()  # committed before the side effect
+            s.commit()  # any pending change of this row is written before the claim
+            if not _claim_for_sending(s, row, now):
+                continue  # another process claimed it first: never two senders of one row
             try:
                 app.mailbox.send(ref, row.key)
             except MailboxError as exc:
@@ -451,6 +450,24 @@ def release(app: App, now: datetime) -> int:
             s.commit()
             sent += 1
     return sent
+
+
+def _claim_for_sending(s: Session, row: Outbox, now: datetime) -> bool:
+    """scheduled → sending as one conditional UPDATE: of two processes releasing the same
+    row, exactly one wins, on SQLite and PostgreSQL alike. Committed before the send."""
+    claimed = s.execute(
+        update(Outbox)
+        .where(Outbox.id == row.id, Outbox.state == OutboxState.SCHEDULED)
+        .values(
+            state=OutboxState.SENDING,
+            attempts=Outbox.attempts + 1,
+            blocked_reason=None,
+            updated_at=now,
+        )
+    ).rowcount
+    s.commit()
+    s.refresh(row)
+    return claimed == 1
 
 
 def _block(app: App, s: Session, case: Case, row: Outbox, now: datetime, why: str) -> None:

@@ -131,3 +131,23 @@ def test_r26_cut_off_transmission_is_reported_not_repeated(world):
     world.at(berlin(2026, 11, 30, 11)).tick()
     assert world.rows()[0].state == OutboxState.FAILED and len(calls) == 1
     assert "remind_unconfirmed" in world.inbox_reminders()
+
+
+def test_r26_two_processes_releasing_the_same_row_send_it_once(world):
+    """A cron `tick` beside a running daemon: both see the row scheduled, one claims it."""
+    from mailbot.outbound.outbox import _claim_for_sending
+    from mailbot.store.models import Outbox
+
+    world.at(berlin(2026, 11, 30, 18)).tick()  # approved after hours: scheduled for the morning
+    from mailbot import app as app_mod
+
+    second = app_mod.build(world.settings)
+    try:
+        with world.app.sessions() as s1, second.sessions() as s2:
+            row1 = s1.get(Outbox, world.rows()[0].id)
+            row2 = s2.get(Outbox, row1.id)
+            assert row1.state == row2.state == OutboxState.SCHEDULED
+            assert _claim_for_sending(s1, row1, world.now()) is True
+            assert _claim_for_sending(s2, row2, world.now()) is False
+    finally:
+        second.engine.dispose()

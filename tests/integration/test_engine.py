@@ -114,47 +114,32 @@ def test_r19_customer_reply_after_approval_makes_the_draft_stale(world):
     assert world.draft_kinds() == ["first_response"]
 
 
-def test_r25_unfilled_slot_blocks_the_send_and_tells_the_engineer(world):
+def test_r25_a_placeholder_left_by_the_engineer_blocks_the_send_and_tells_them_once(world):
+    from email import message_from_bytes
+    from email.policy import default
+
     open_case(world)
-    world.approve(fill_slots=False)
+    world.approve()
+    path = helpers.folder_files(world.root, "Mailbot/Approved")[0]
+
+    def edit(old: str, new: str) -> None:
+        msg = message_from_bytes(path.read_bytes(), policy=default.clone(max_line_length=200))
+        for part in msg.walk():
+            if part.get_content_maintype() == "text":
+                part.set_content(
+                    part.get_content().replace(old, new), subtype=part.get_content_subtype()
+                )
+        path.write_bytes(msg.as_bytes())
+
+    edit("Kind regards,", "[[ add the KB link ]]\n\nKind regards,")
     world.at(berlin(2026, 11, 30, 10)).tick()
     world.at(berlin(2026, 11, 30, 10, 5)).tick()
     assert world.sent() == []
     assert world.inbox_reminders() == ["remind_blocked"]
-    # the engineer fills it in inside the Approved folder; the next tick sends it
-    path = helpers.folder_files(world.root, "Mailbot/Approved")[0]
-    path.write_bytes(
-        path.read_bytes()
-        .replace(
-            b"[[ mailbot: write your first questions or next=\n steps here, then approve ]]",
-            b"Please send logs.",
-        )
-        .replace(
-            b"[[ mailbot: write your first questions or next steps here, then approve ]]",
-            b"Please send logs.",
-        )
-    )
-    from email import message_from_bytes
-
-    from mailbot.outbound.outbox import _draft_placeholders
-
-    if _draft_placeholders(
-        path.read_bytes()
-    ):  # the slot is split by encoding: rewrite as a client would
-        msg = message_from_bytes(path.read_bytes())
-        for part in msg.walk():
-            if part.get_content_maintype() == "text":
-                text = part.get_payload(decode=True).decode()
-                part.set_payload(
-                    text.replace(
-                        "[[ mailbot: write your first questions or next steps here, then approve ]]",
-                        "Please send logs.",
-                    ),
-                    "utf-8",
-                )
-        path.write_bytes(msg.as_bytes())
+    edit("[[ add the KB link ]]", "See the article on retry policies.")
     world.at(berlin(2026, 11, 30, 10, 10)).tick()
     assert world.sent_kinds() == ["first_response"]
+    assert "retry policies" in world.sent()[0].get_body(("plain",)).get_content()
     assert world.inbox_reminders() == ["remind_blocked"]  # told once, not every minute
 
 

@@ -84,8 +84,8 @@ class World:
     def draft_kinds(self) -> list[str]:
         return [message_from_bytes(p.read_bytes())["X-Mailbot-Kind"] for p in self.drafts()]
 
-    def approve(self, fill_slots: bool = True) -> int:
-        return helpers.approve_all(self.root, fill=fill_slots)
+    def approve(self, edit: bool = True) -> int:
+        return helpers.approve_all(self.root, edit=edit)
 
     def reject_by_deleting(self) -> None:
         for path in self.drafts():

@@ -77,12 +77,31 @@ def test_r12_strike3_names_the_closure_date():
     assert "Tuesday 29 December 2026" in render(MailKind.STRIKE_3, ENG, DATA, "s").text
 
 
-def test_r25_slots_are_allowed_in_drafts_but_found_before_sending():
-    r = render(MailKind.FIRST_RESPONSE, ENG, DATA, "s")
-    assert find_placeholders(r.text, allow_slots=True) == []
-    assert find_placeholders(r.text)  # the engineer's slot blocks a send until filled
+def test_r25_drafts_are_complete_and_markers_are_found():
+    for kind in CUSTOMER_KINDS:
+        r = render(kind, ENG, DATA, "s")
+        assert find_placeholders(r.text) == [] and find_placeholders(r.html) == []
     assert find_placeholders("Hello [Customer Name], see {{ x }}")
+    assert find_placeholders("Add the [[ run ID ]] here")  # a slot the engineer typed and forgot
     assert find_placeholders("Hello Maria, all done.") == []
+
+
+def test_r18_last_quality_response_covers_the_outline():
+    text = render(MailKind.LQR_RESOLVED, ENG, DATA, "s").text
+    for part in (
+        "Hello Maria",
+        "summarise the case",
+        "Pipeline fails",
+        "What we did",
+        "reopen",
+        "For the future",
+        "survey",
+        "Thank you",
+        ENG.manager_email,
+    ):
+        assert part in text, part
+    by_customer = render(MailKind.LQR_RESOLVED_BY_CUSTOMER, ENG, DATA, "s").text
+    assert "what you changed" in by_customer and "survey" in by_customer
 
 
 def test_r25_a_missing_value_is_an_error_not_a_blank():
