@@ -33,11 +33,7 @@ def explicit_signal(msg: IncomingMessage) -> str | None:
 
 
 def apply(msg: IncomingMessage, ctx: IngestContext) -> None:
-    if (
-        msg.direction != Direction.ENGINEER
-        or msg.automatic
-        or (msg.case_id is None and not msg.case_number)
-    ):
+    if not msg.written_by(Direction.ENGINEER):
         return
     signal = explicit_signal(msg)
     if signal:

@@ -50,11 +50,7 @@ def read_intent(text: str) -> tuple[str | None, str | None]:
 
 
 def apply(msg: IncomingMessage, ctx: IngestContext) -> None:
-    if (
-        msg.direction != Direction.CUSTOMER
-        or msg.automatic
-        or (msg.case_id is None and not msg.case_number)
-    ):
+    if not msg.written_by(Direction.CUSTOMER):
         return
     text = msg.body
     intent, words = read_intent(text)

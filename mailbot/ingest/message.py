@@ -74,6 +74,15 @@ class IncomingMessage:
             raise UnreadableMessage("neither From nor Subject")
         return msg
 
+    def written_by(self, direction: str) -> bool:
+        """Case mail that a person on ``direction``'s side wrote (not automatic mail):
+        the only mail whose words the content filters read."""
+        return (
+            self.direction == direction
+            and not self.automatic
+            and (self.case_id is not None or bool(self.case_number))
+        )
+
     @cached_property
     def headers(self) -> Message:
         return BytesHeaderParser(policy=compat32).parsebytes(self.head)

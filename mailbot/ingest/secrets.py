@@ -55,11 +55,7 @@ def secret_kind(text: str) -> str | None:
 
 
 def apply(msg: IncomingMessage, ctx: IngestContext) -> None:
-    if (
-        msg.direction != Direction.CUSTOMER
-        or msg.automatic
-        or (msg.case_id is None and not msg.case_number)
-    ):
+    if not msg.written_by(Direction.CUSTOMER):
         return
     kind = secret_kind(msg.body)
     if kind:

@@ -228,11 +228,10 @@ class MaildirMailbox:
             return SentLookup.SENT
         return SentLookup.UNKNOWN
 
-    def finish_after_crash(self, key: str, draft: ItemRef | None) -> None:
-        """After :meth:`find_sent` said SENT, remove the leftover approved draft."""
-        if draft is not None:
-            with contextlib.suppress(MailboxError):
-                self._locate(draft).unlink(missing_ok=True)
+    def delete(self, ref: ItemRef) -> None:
+        """Remove an item (e.g. an approved draft left behind by a crash after sending)."""
+        with contextlib.suppress(MailboxError):
+            self._locate(ref).unlink(missing_ok=True)
 
 
 def _stamp_date(data: bytes) -> bytes:

@@ -483,30 +483,49 @@ def _block(app: App, s: Session, case: Case, row: Outbox, now: datetime, why: st
 
 
 def _send_failed(app: App, s: Session, case: Case, row: Outbox, now: datetime, error: str) -> None:
+    _settle(
+        app, s, case, row, now, f"send failed ({error})", now + timedelta(minutes=5 * row.attempts)
+    )
+
+
+def _settle(
+    app: App, s: Session, case: Case, row: Outbox, now: datetime, what: str, retry_at: datetime
+) -> None:
+    """After a failed or interrupted send, ask the mailbox whether the message left, and
+    act on proof only: sent → recorded as sent; absent → tried again (a bounded number of
+    times); unknown → never repeated, the engineer is told (R26)."""
     verdict = app.mailbox.find_sent(row.key)
     if verdict == SentLookup.SENT:
+        leftover = app.mailbox.keyed_items(app.settings.mailbox.folders.approved).get(row.key)
+        if leftover is not None:
+            app.mailbox.delete(leftover)
         _mark_sent(app, s, case, row, now)
+        record(
+            s,
+            case.id,
+            now,
+            "recovered",
+            f"{row.kind}: {what}, but it is in Sent Items: not sent again",
+            "R26",
+            key=row.key,
+        )
     elif verdict == SentLookup.ABSENT and row.attempts < MAX_SEND_ATTEMPTS:
-        row.send_at = now + timedelta(minutes=5 * row.attempts)
+        row.send_at = retry_at
         _transition(s, row, OutboxState.SCHEDULED, now)
+        when = app.calendar.local(retry_at)
         record(
             s,
             case.id,
             now,
             "retry",
-            f"{row.kind} send failed ({error}); retry at {app.calendar.local(row.send_at):%H:%M}",
+            f"{row.kind}: {what}; it did not leave, so it goes again at {when:%H:%M}",
             "R26",
             key=row.key,
         )
+    elif verdict == SentLookup.ABSENT:
+        _unconfirmed(app, s, case, row, now, f"{what}; gave up after {row.attempts} attempts")
     else:
-        _unconfirmed(
-            app,
-            s,
-            case,
-            row,
-            now,
-            error if verdict == SentLookup.ABSENT else "it may have left; not sent again",
-        )
+        _unconfirmed(app, s, case, row, now, f"{what}; it may have left, so it is not sent again")
 
 
 def _unconfirmed(app: App, s: Session, case: Case, row: Outbox, now: datetime, why: str) -> None:
@@ -555,45 +574,7 @@ def _mark_sent(app: App, s: Session, case: Case, row: Outbox, now: datetime) -> 
 def recover(app: App, now: datetime) -> None:
     """Resolve rows a crash left in ``sending`` (planned rows are redone by materialise,
     idempotently by key)."""
-    f = app.settings.mailbox.folders
     with app.sessions() as s:
-        rows = list(s.scalars(select(Outbox).where(Outbox.state == OutboxState.SENDING)))
-        for row in rows:
-            case = s.get(Case, row.case_id)
-            verdict = app.mailbox.find_sent(row.key)
-            if verdict == SentLookup.SENT:
-                app_box = app.mailbox
-                draft = app_box.keyed_items(f.approved).get(row.key)
-                if draft is not None and hasattr(app_box, "finish_after_crash"):
-                    app_box.finish_after_crash(row.key, draft)
-                _mark_sent(app, s, case, row, now)
-                record(
-                    s,
-                    case.id,
-                    now,
-                    "recovered",
-                    f"{row.kind} was found in Sent Items after a restart: not sent again",
-                    "R26",
-                    key=row.key,
-                )
-            elif verdict == SentLookup.ABSENT:
-                _transition(s, row, OutboxState.SCHEDULED, now)
-                record(
-                    s,
-                    case.id,
-                    now,
-                    "recovered",
-                    f"{row.kind} had not left before a restart: scheduled again",
-                    "R26",
-                    key=row.key,
-                )
-            else:
-                _unconfirmed(
-                    app,
-                    s,
-                    case,
-                    row,
-                    now,
-                    "interrupted while sending; it may have left, so it is not sent again",
-                )
+        for row in list(s.scalars(select(Outbox).where(Outbox.state == OutboxState.SENDING))):
+            _settle(app, s, s.get(Case, row.case_id), row, now, "interrupted while sending", now)
             s.commit()
