@@ -28,6 +28,7 @@ from mailbot.ingest.message import BODY_BYTES, HEAD_BYTES, IncomingMessage, Unre
 from mailbot.mailbox.port import ItemRef
 from mailbot.planning import refresh_due_many
 from mailbot.store.models import Case, MailItem, Quarantine, SyncState
+from mailbot.store.repo import buffered_events
 
 log = structlog.get_logger("mailbot.ingest")
 BATCH = 500
@@ -113,13 +114,11 @@ def _process(app: App, s: Session, refs: list[ItemRef], now: datetime, report: S
     cache = _prefetch(app, s, messages)
     ctx = IngestContext(app.settings, cache.case_for_message_ids, cache.by_number.get, now)
     touched: set[int] = set()
-    with s.no_autoflush:
+    with s.no_autoflush, buffered_events(s):
         for msg in messages:
             try:
                 pipeline.run(msg, ctx)
-            except (
-                Exception
-            ) as exc:  # a parser or filter choking on odd mail must not stop the daemon
+            except Exception as exc:  # a filter choking on odd mail must not stop the daemon
                 _quarantine(s, msg.ref, f"could not be processed: {type(exc).__name__}", now)
                 report.quarantined += 1
                 continue
@@ -128,8 +127,8 @@ def _process(app: App, s: Session, refs: list[ItemRef], now: datetime, report: S
             if case is not None:
                 report.filed_to_cases += 1
                 touched.add(case.id)
-    s.flush()
-    cache.flush_items(s)
+        s.flush()
+        cache.flush_items(s)
     refresh_due_many(s, touched, app.calendar, app.settings.policy)
     s.commit()
 
