@@ -27,14 +27,23 @@ class App:
         return [f.inbox, f.sent]
 
 
+def open_mailbox(settings: Settings) -> MailboxPort:
+    """The adapter the config names (imported only when used: start-up stays fast)."""
+    if settings.mailbox.kind == "graph":
+        from mailbot.mailbox.graph.adapter import open_graph
+
+        return open_graph(settings)
+    from mailbot.mailbox.maildir import open_maildir
+
+    return open_maildir(settings)
+
+
 def build(settings: Settings, mailbox: MailboxPort | None = None, migrate: bool = True) -> App:
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade(engine)
     if mailbox is None:
-        from mailbot.mailbox.maildir import open_maildir
-
-        mailbox = open_maildir(settings)
+        mailbox = open_mailbox(settings)
     mailbox.ensure_folders()
     return App(
         settings,

@@ -104,7 +104,13 @@ def cmd_check(args: argparse.Namespace) -> int:
         for line in problems:
             print(line, file=sys.stderr)
         return EXIT_CONFIG
-    app = app_mod.build(settings, migrate=False)
+    try:
+        app = app_mod.build(
+            settings, migrate=False
+        )  # reaches the mailbox and finds/creates its folders
+    except Exception as exc:  # one line naming what failed; no traceback for a config problem
+        print(f"{settings.source}: [mailbox] {_mailbox_problem(exc)}", file=sys.stderr)
+        return EXIT_CONFIG
     print(f"config OK: {settings.source}")
     print(
         f"  engineer {settings.engineer.name}, zone {settings.calendar.timezone.key}, holidays {settings.calendar.country}"
@@ -114,6 +120,46 @@ def cmd_check(args: argparse.Namespace) -> int:
     )
     print(f"  database schema revision: {rev or 'none yet (run: mailbot db upgrade)'}")
     app.engine.dispose()
+    return 0
+
+
+def _mailbox_problem(exc: Exception) -> str:
+    """Name what failed reaching the mailbox: DNS, TLS, sign-in, permission, or the server."""
+    import requests
+
+    from mailbot.mailbox.graph.auth import GraphAuthError
+    from mailbot.mailbox.graph.client import GraphError, GraphPermissionError
+
+    text = str(exc)
+    if isinstance(exc, GraphAuthError):
+        return f"sign-in failed: {text}"
+    if isinstance(exc, GraphPermissionError):
+        return f"permission missing: {text}"
+    if isinstance(exc, GraphError):
+        return f"the mail server refused: {text}"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS verification failed (set ca_bundle if your network inspects TLS)"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return "cannot reach the server (DNS or network): " + type(exc).__name__
+    return f"{type(exc).__name__}: {text[:200]}"
+
+
+def cmd_login(args: argparse.Namespace) -> int:
+    from mailbot.mailbox.graph.auth import DelegatedTokens
+
+    settings = _load(args.config)
+    g = settings.mailbox.graph
+    if g is None or g.auth != "delegated":
+        print(
+            f'{settings.source}: [mailbox.graph.auth] login is for delegated auth (kind = "graph", auth = "delegated")',
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    verify = str(g.ca_bundle) if g.ca_bundle else True
+    DelegatedTokens(
+        g.tenant_id, g.client_id, g.authority_host, g.endpoint, g.token_cache, verify
+    ).login(print)
+    print(f"signed in; token cache at {g.token_cache} (owner-only)")
     return 0
 
 
@@ -203,6 +249,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "check": cmd_check,
+    "login": cmd_login,
     "tick": cmd_tick,
     "run": cmd_run,
     "db": cmd_db,

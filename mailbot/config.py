@@ -89,6 +89,23 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
+class GraphSettings:
+    """Exchange Online through Microsoft Graph (see mailbot/mailbox/graph)."""
+
+    user: str
+    tenant_id: str
+    client_id: str
+    auth: str  # "app" (client credentials) or "delegated" (device-code sign-in)
+    endpoint: str
+    authority_host: str
+    token_cache: Path
+    client_secret: str | None = field(default=None, repr=False)
+    certificate_path: Path | None = None
+    certificate_thumbprint: str | None = None
+    ca_bundle: Path | None = None
+
+
+@dataclass(frozen=True)
 class MailboxSettings:
     kind: str
     folders: Folders
@@ -96,6 +113,7 @@ class MailboxSettings:
     send_via: str = "pickup"
     pickup_dir: Path | None = None
     smtp: SmtpSettings | None = None
+    graph: GraphSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -315,7 +333,7 @@ def parse(data: dict[str, Any], file: str = "<config>", base: Path | None = None
     data_table = root.table("data")
     data_dir = _resolve(base, data_table.str("dir", "~/.local/share/mailbot") or "")
 
-    mailbox = _mailbox(root.table("mailbox", required=True), base)
+    mailbox = _mailbox(root.table("mailbox", required=True), base, data_dir)
 
     db = root.table("database")
     db_url = db.str("url", f"sqlite:///{data_dir / 'mailbot.db'}") or ""
@@ -400,7 +418,53 @@ def _check_holidays(cal: _Reader, country: str, subdivision: str | None) -> None
         raise cal.error("subdivision", f"{subdivision!r}: {exc}") from None
 
 
-def _mailbox(mb: _Reader, base: Path) -> MailboxSettings:
+def _graph(g: _Reader, base: Path, data_dir: Path) -> GraphSettings:
+    from mailbot.mailbox.graph.auth import CLOUDS
+
+    auth = g.str("auth", "app")
+    if auth not in ("app", "delegated"):
+        raise g.error(
+            "auth", 'must be "app" (client credentials) or "delegated" (device-code sign-in)'
+        )
+    cloud = g.str("cloud", "global") or "global"
+    if cloud not in CLOUDS:
+        raise g.error("cloud", f"must be one of {', '.join(CLOUDS)}")
+    endpoint, authority = CLOUDS[cloud]
+    secret = cert = thumb = None
+    if auth == "app":
+        secret = g.secret("client_secret")
+        cert_raw = g.str("certificate_path")
+        if cert_raw:
+            cert = _resolve(base, cert_raw)
+            if not cert.exists():
+                raise g.error("certificate_path", f"{cert} does not exist")
+            thumb = g.str("certificate_thumbprint", required=True)
+        if not secret and not cert:
+            raise g.error(
+                "client_secret_env", "app-only auth needs client_secret_env or certificate_path"
+            )
+    ca = g.str("ca_bundle")
+    ca_path = _resolve(base, ca) if ca else None
+    if ca_path and not ca_path.exists():
+        raise g.error("ca_bundle", f"{ca_path} does not exist")
+    return GraphSettings(
+        user=g.email("user") or "",
+        tenant_id=g.str("tenant_id", required=True) or "",
+        client_id=g.str("client_id", required=True) or "",
+        auth=auth,
+        endpoint=(g.str("endpoint", endpoint) or endpoint).rstrip("/"),
+        authority_host=(g.str("authority_host", authority) or authority).rstrip("/"),
+        token_cache=_resolve(
+            base, g.str("token_cache", str(data_dir / "graph-token-cache.json")) or ""
+        ),
+        client_secret=secret,
+        certificate_path=cert,
+        certificate_thumbprint=thumb,
+        ca_bundle=ca_path,
+    )
+
+
+def _mailbox(mb: _Reader, base: Path, data_dir: Path) -> MailboxSettings:
     kind = mb.str("kind", "maildir")
     f = mb.table("folders")
     d = Folders()
@@ -420,8 +484,10 @@ def _mailbox(mb: _Reader, base: Path) -> MailboxSettings:
     ]
     if len(set(names)) != len(names):
         raise f.error("*", "every folder needs its own name")
+    if kind == "graph":
+        return MailboxSettings(kind="graph", folders=folders, graph=_graph(mb.table("graph", required=True), base, data_dir))
     if kind != "maildir":
-        raise mb.error("kind", f'{kind!r} is not available in this build; use "maildir"')
+        raise mb.error("kind", f'{kind!r} is not available in this build; use "maildir" or "graph"')
     md = mb.table("maildir")
     path = _resolve(base, md.str("path", required=True) or "")
     send_via = md.str("send", "pickup")

@@ -129,3 +129,24 @@ def approve_all(maildir: Path, edit: bool = True) -> int:
         os.replace(path, dest)
         moved += 1
     return moved
+
+
+def write_toml(path: Path, data: dict[str, Any]) -> Path:
+    """Write a config dict as the TOML file a user would write."""
+    import json
+
+    lines: list[str] = []
+
+    def emit(prefix: str, table: dict[str, Any]) -> None:
+        lines.append(f"[{prefix}]")
+        for k, v in table.items():
+            if not isinstance(v, dict):
+                lines.append(f"{k} = {json.dumps(v)}")
+        for k, v in table.items():
+            if isinstance(v, dict):
+                emit(f"{prefix}.{k}", v)
+
+    for name, table in data.items():
+        emit(name, table)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

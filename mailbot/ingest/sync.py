@@ -25,7 +25,7 @@ from mailbot.ingest.case_number import find_case_number
 from mailbot.ingest.context import IngestContext
 from mailbot.ingest.filing import FilingCache, file_message
 from mailbot.ingest.message import BODY_BYTES, HEAD_BYTES, IncomingMessage, UnreadableMessage
-from mailbot.mailbox.port import ItemRef
+from mailbot.mailbox.port import ItemRef, MailboxError
 from mailbot.planning import refresh_due_many
 from mailbot.store.models import Case, MailItem, Quarantine, SyncState
 from mailbot.store.repo import buffered_events
@@ -105,6 +105,7 @@ def _prefetch(app: App, s: Session, messages: list[IncomingMessage]) -> FilingCa
 def _process(app: App, s: Session, refs: list[ItemRef], now: datetime, report: SyncReport) -> None:
     """Parse, filter and file one batch; quarantine what cannot be read."""
     messages = []
+    app.mailbox.prefetch(refs)
     for ref in refs:
         try:
             messages.append(_read(app, ref, now))
@@ -145,6 +146,9 @@ def sync_folder(app: App, folder: str, now: datetime) -> SyncReport:
             counts = (report.new, report.filed_to_cases, report.quarantined)
             try:
                 _process(app, s, fresh, now, report)
+            except MailboxError:
+                s.rollback()  # the mailbox failed, not the mail: retry the folder next time
+                raise
             except Exception:
                 # Filing broke on one message: redo the batch one message per commit, so
                 # the rest is filed and the culprit quarantined, not lost.

@@ -125,6 +125,9 @@ class MaildirMailbox:
                 continue
         raise MailboxError(f"message {ref.key} is no longer in {ref.folder!r}")
 
+    def prefetch(self, refs: list[ItemRef]) -> None:
+        """Local files need no prefetching."""
+
     def read(self, ref: ItemRef, max_bytes: int | None = None) -> bytes:
         with open(self._locate(ref), "rb") as fh:
             return fh.read() if max_bytes is None else fh.read(max_bytes)

@@ -30,22 +30,7 @@ def write_config(tmp: Path, db_url: str, calendar: dict | None = None, **policy)
     if calendar:
         data["calendar"] = calendar
     data["daemon"] = {"poll_seconds": 5}
-    lines = []
-
-    def emit(prefix: str, table: dict) -> None:
-        scalars = {k: v for k, v in table.items() if not isinstance(v, dict)}
-        lines.append(f"[{prefix}]")
-        for k, v in scalars.items():
-            lines.append(f"{k} = {json.dumps(v)}")
-        for k, v in table.items():
-            if isinstance(v, dict):
-                emit(f"{prefix}.{k}", v)
-
-    for name, table in data.items():
-        emit(name, table)
-    path = tmp / "mailbot.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return helpers.write_toml(tmp / "mailbot.toml", data)
 
 
 def mailbot(*args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:

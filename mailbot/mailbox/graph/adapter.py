@@ -1,0 +1,386 @@
+"""The Graph mailbox adapter: the same port as the Maildir one, over Exchange Online.
+
+- Sync: one delta query per watched folder, the delta link stored as the sync state; an
+  expired or refused delta link restarts the folder from scratch (ingest files nothing
+  twice: keys are immutable ids). Delta returns ids only; the messages themselves are
+  fetched in ``$batch`` calls of 20 with just the fields mailbot reads (headers, text
+  body, categories, our key) and rendered as RFC 5322 text for the filter chain. The
+  MIME content with its attachments is never downloaded.
+- Drafts: a threaded reply (``createReply`` on the customer's last message) carrying the
+  idempotency key in a single-value extended property from its creation, then moved to
+  the approval folder; immutable ids keep the id stable through the move.
+- Sending: ``/send`` on the engineer's edited draft; Exchange files the copy in Sent
+  Items. After a crash the key is looked up in Sent Items; while the draft still sits in
+  Approved it provably did not leave; otherwise it may be in the Outbox, so it is never
+  resent blindly.
+- Reminders: created in the engineer's own Inbox as ordinary (non-draft) messages.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from urllib.parse import quote
+
+import structlog
+
+from mailbot.mailbox.graph.client import GraphClient, GraphError
+from mailbot.mailbox.port import KEY_HEADER, Changes, ItemRef, MailboxError, SentLookup
+
+log = structlog.get_logger("mailbot.graph")
+KEY_PROP = "String {6f0b4b9e-2c44-4d55-9a4f-8d1c1f9a4b21} Name MailbotKey"
+NOT_DRAFT = {"id": "Integer 0x0E07", "value": "1"}  # PidTagMessageFlags = read, not unsent
+CATEGORY = "Mailbot"
+FIELDS = (
+    "id,subject,from,toRecipients,ccRecipients,internetMessageId,internetMessageHeaders,"
+    "sentDateTime,receivedDateTime,categories,body,isDraft"
+)
+EXPAND_KEY = f"singleValueExtendedProperties($filter=id eq '{KEY_PROP}')"
+WELL_KNOWN = {
+    "inbox": "inbox",
+    "sent items": "sentitems",
+    "sentitems": "sentitems",
+    "drafts": "drafts",
+}
+RESYNC_CODES = {"syncStateNotFound", "SyncStateNotFound", "resyncRequired", "SyncStateInvalid"}
+
+
+def _odata(value: str) -> str:
+    return value.replace("'", "''")
+
+
+def _address(entry: dict | None) -> str:
+    addr = (entry or {}).get("emailAddress") or {}
+    return formataddr((addr.get("name") or "", addr.get("address") or ""))
+
+
+def _key_of(item: dict) -> str | None:
+    for prop in item.get("singleValueExtendedProperties") or []:
+        if prop.get("id", "").lower() == KEY_PROP.lower():
+            return prop.get("value")
+    return None
+
+
+def render_rfc822(item: dict) -> bytes:
+    """A Graph message as RFC 5322 text: its real internet headers when Exchange kept
+    them (received mail), else headers rebuilt from the fields; categories become a
+    Keywords header, so Outlook categories reach the engineer-signal filter."""
+    lines: list[str] = []
+    raw_headers = item.get("internetMessageHeaders") or []
+    if raw_headers:
+        lines += [
+            f"{h.get('name')}: {' '.join(str(h.get('value', '')).split())}"
+            for h in raw_headers
+            if h.get("name")
+        ]
+    else:
+        lines.append(f"From: {_address(item.get('from'))}")
+        for field, name in (("toRecipients", "To"), ("ccRecipients", "Cc")):
+            people = [_address(r) for r in item.get(field) or []]
+            if people:
+                lines.append(f"{name}: {', '.join(people)}")
+        lines.append(f"Subject: {' '.join((item.get('subject') or '').split())}")
+        when = item.get("sentDateTime") or item.get("receivedDateTime")
+        if when:
+            lines.append(
+                f"Date: {format_datetime(datetime.fromisoformat(when.replace('Z', '+00:00')))}"
+            )
+        if item.get("internetMessageId"):
+            lines.append(f"Message-ID: {item['internetMessageId']}")
+    key = _key_of(item)
+    if key:
+        lines.append(f"{KEY_HEADER}: {key}")
+    if item.get("categories"):
+        lines.append(f"Keywords: {', '.join(item['categories'])}")
+    body = item.get("body") or {}
+    text = body.get("content") or ""
+    ctype = "text/html" if (body.get("contentType") or "").lower() == "html" else "text/plain"
+    lines.append(f"Content-Type: {ctype}; charset=utf-8")
+    return ("\n".join(lines) + "\n\n" + text).encode("utf-8", "replace")
+
+
+class GraphMailbox:
+    def __init__(
+        self, client: GraphClient, folder_names: list[str], inbox: str, sent: str, approved: str
+    ) -> None:
+        self.client = client
+        self.folder_names = folder_names
+        self.inbox, self.sent, self.approved = inbox, sent, approved
+        self.ids: dict[str, str] = {}
+        self._fetched: dict[str, bytes] = {}
+
+    @property
+    def u(self) -> str:
+        return self.client.user_path
+
+    # -- folders ------------------------------------------------------------------------
+    def folder_id(self, name: str) -> str:
+        if name not in self.ids:
+            self.ensure_folders()
+        return self.ids[name]
+
+    def ensure_folders(self) -> None:
+        for name in dict.fromkeys([self.inbox, self.sent, *self.folder_names]):
+            if name in self.ids:
+                continue
+            well_known = WELL_KNOWN.get(name.lower())
+            if well_known or name == self.inbox:
+                self.ids[name] = self.client.get(
+                    f"{self.u}/mailFolders/{well_known or 'inbox'}", params={"$select": "id"}
+                )["id"]
+                continue
+            parent = "msgfolderroot"
+            for part in name.split("/"):
+                parent = self._child(parent, part)
+            self.ids[name] = parent
+
+    def _child(self, parent: str, name: str) -> str:
+        found = self.client.get(
+            f"{self.u}/mailFolders/{parent}/childFolders",
+            params={"$filter": f"displayName eq '{_odata(name)}'", "$select": "id"},
+        )["value"]
+        if found:
+            return found[0]["id"]
+        log.info("creating mail folder", folder=name)
+        return self.client.post(
+            f"{self.u}/mailFolders/{parent}/childFolders", {"displayName": name}
+        )["id"]
+
+    # -- sync -----------------------------------------------------------------------------
+    def changes(self, folder: str, state: str | None) -> Changes:
+        start = state or f"{self.u}/mailFolders/{self.folder_id(folder)}/messages/delta?$select=id"
+        try:
+            return self._delta(folder, start, state is None)
+        except GraphError as exc:
+            if state is None or not (exc.status == 410 or exc.code in RESYNC_CODES):
+                raise MailboxError(f"delta query of {folder!r} failed: {exc}") from None
+            log.warning(
+                "delta link no longer valid; resyncing the folder", folder=folder, status=exc.status
+            )
+            return self._delta(
+                folder,
+                f"{self.u}/mailFolders/{self.folder_id(folder)}/messages/delta?$select=id",
+                True,
+            )
+
+    def _delta(self, folder: str, url: str, complete: bool) -> Changes:
+        refs: list[ItemRef] = []
+        delta_link = None
+        for page in self.client.pages(url):
+            for item in page.get("value", []):
+                if "@removed" not in item:
+                    refs.append(ItemRef(folder, item["id"], item["id"]))
+            delta_link = page.get("@odata.deltaLink", delta_link)
+        return Changes(items=list(dict.fromkeys(refs)), state=delta_link, complete_listing=complete)
+
+    def prefetch(self, refs: list[ItemRef]) -> None:
+        """Fetch a batch's messages in $batch calls of 20 (one round trip per 20)."""
+        self._fetched.clear()
+        wanted = [r for r in refs if r.locator not in self._fetched]
+        if not wanted:
+            return
+        calls = [
+            {
+                "method": "GET",
+                "url": self._item_url(r.locator),
+                "headers": {"Prefer": 'outlook.body-content-type="text", IdType="ImmutableId"'},
+            }
+            for r in wanted
+        ]
+        for ref, resp in zip(wanted, self.client.batch(calls), strict=True):
+            if resp.get("status") == 200:
+                self._fetched[ref.locator] = render_rfc822(resp.get("body") or {})
+
+    def _item_url(self, item_id: str) -> str:
+        return f"{self.u}/messages/{quote(item_id, safe='')}?$select={FIELDS}&$expand={EXPAND_KEY}"
+
+    def read(self, ref: ItemRef, max_bytes: int | None = None) -> bytes:
+        data = self._fetched.get(ref.locator)
+        if data is None:
+            try:
+                item = self.client.get(
+                    self._item_url(ref.locator),
+                    headers={"Prefer": 'outlook.body-content-type="text"'},
+                )
+            except GraphError as exc:
+                if exc.status == 404:
+                    from mailbot.ingest.message import UnreadableMessage
+
+                    raise UnreadableMessage(
+                        "deleted from the mailbox before it could be read"
+                    ) from None
+                raise MailboxError(
+                    f"message {ref.key[:12]}… cannot be read: {exc.status} {exc.code}"
+                ) from None
+            data = render_rfc822(item)
+        return data if max_bytes is None else data[:max_bytes]
+
+    # -- keys -----------------------------------------------------------------------------
+    def keyed_items(self, folder: str) -> dict[str, ItemRef]:
+        found = {}
+        params = {"$select": "id", "$expand": EXPAND_KEY}
+        for page in self.client.pages(
+            f"{self.u}/mailFolders/{self.folder_id(folder)}/messages", params
+        ):
+            for item in page.get("value", []):
+                key = _key_of(item)
+                if key:
+                    found[key] = ItemRef(folder, item["id"], item["id"])
+        return found
+
+    def _find_by_key(self, key: str, folder: str | None = None) -> dict | None:
+        scope = (
+            f"{self.u}/mailFolders/{self.folder_id(folder)}/messages"
+            if folder
+            else f"{self.u}/messages"
+        )
+        flt = f"singleValueExtendedProperties/Any(ep: ep/id eq '{KEY_PROP}' and ep/value eq '{_odata(key)}')"
+        value = self.client.get(scope, params={"$filter": flt, "$select": "id,parentFolderId"})[
+            "value"
+        ]
+        return value[0] if value else None
+
+    # -- writing --------------------------------------------------------------------------
+    @staticmethod
+    def _body(message: EmailMessage) -> dict:
+        part = message.get_body(("html", "plain"))
+        content = part.get_content() if part else ""
+        if part is not None and part.get_content_subtype() == "plain":
+            return {"contentType": "HTML", "content": "<pre>" + html.escape(content) + "</pre>"}
+        return {"contentType": "HTML", "content": content}
+
+    @staticmethod
+    def _people(value: str | None) -> list[dict]:
+        from email.utils import getaddresses
+
+        return [
+            {"emailAddress": {"address": a, "name": n or a}}
+            for n, a in getaddresses([value or ""])
+            if a
+        ]
+
+    def save_draft(self, folder: str, message: EmailMessage, key: str) -> ItemRef:
+        existing = self._find_by_key(key)
+        target = self.folder_id(folder)
+        if existing:  # a retry after a crash: never a second draft
+            if existing.get("parentFolderId") != target:
+                existing = self.client.post(
+                    f"{self.u}/messages/{quote(existing['id'], safe='')}/move",
+                    {"destinationId": target},
+                )
+            return ItemRef(folder, existing["id"], existing["id"])
+        common = {
+            "toRecipients": self._people(message["To"]),
+            "ccRecipients": self._people(message["Cc"]),
+            "categories": [CATEGORY],
+            "singleValueExtendedProperties": [{"id": KEY_PROP, "value": key}],
+        }
+        original = self._original(message["In-Reply-To"])
+        if original:
+            draft = self.client.post(
+                f"{self.u}/messages/{quote(original, safe='')}/createReply", {"message": common}
+            )
+            did = quote(draft["id"], safe="")
+            self.client.request(
+                "PATCH",
+                f"{self.u}/messages/{did}",
+                json={"subject": str(message["Subject"]), "body": self._body(message)},
+            )
+            moved = self.client.post(f"{self.u}/messages/{did}/move", {"destinationId": target})
+            return ItemRef(folder, moved["id"], moved["id"])
+        created = self.client.post(
+            f"{self.u}/mailFolders/{target}/messages",
+            {**common, "subject": str(message["Subject"]), "body": self._body(message)},
+        )
+        return ItemRef(folder, created["id"], created["id"])
+
+    def _original(self, message_id: str | None) -> str | None:
+        if not message_id:
+            return None
+        value = self.client.get(
+            f"{self.u}/messages",
+            params={
+                "$filter": f"internetMessageId eq '{_odata(message_id.strip())}'",
+                "$select": "id",
+            },
+        )["value"]
+        return value[0]["id"] if value else None
+
+    def deliver_to_inbox(self, message: EmailMessage, key: str) -> ItemRef:
+        existing = self._find_by_key(key, self.inbox)
+        if existing:
+            return ItemRef(self.inbox, existing["id"], existing["id"])
+        part = message.get_body(("plain",))
+        body = {"contentType": "Text", "content": part.get_content() if part else ""}
+        created = self.client.post(
+            f"{self.u}/mailFolders/{self.folder_id(self.inbox)}/messages",
+            {
+                "subject": str(message["Subject"]),
+                "body": body,
+                "toRecipients": self._people(message["To"]),
+                "categories": [CATEGORY],
+                "singleValueExtendedProperties": [{"id": KEY_PROP, "value": key}, NOT_DRAFT],
+            },
+        )
+        return ItemRef(self.inbox, created["id"], created["id"])
+
+    def move(self, ref: ItemRef, folder: str) -> ItemRef:
+        moved = self.client.post(
+            f"{self.u}/messages/{quote(ref.locator, safe='')}/move",
+            {"destinationId": self.folder_id(folder)},
+        )
+        return ItemRef(folder, moved["id"], moved["id"])
+
+    def delete(self, ref: ItemRef) -> None:
+        try:
+            self.client.request("DELETE", f"{self.u}/messages/{quote(ref.locator, safe='')}")
+        except GraphError as exc:
+            if exc.status != 404:
+                raise MailboxError(
+                    f"cannot delete {ref.key[:12]}…: {exc.status} {exc.code}"
+                ) from None
+
+    def send(self, ref: ItemRef, key: str) -> None:
+        try:
+            self.client.request("POST", f"{self.u}/messages/{quote(ref.locator, safe='')}/send")
+        except GraphError as exc:
+            # A refusal (4xx) means Exchange did not take the message; 5xx after retries
+            # or a dropped connection leaves it open whether it was submitted.
+            raise MailboxError(
+                f"Graph /send refused ({exc.status} {exc.code})", not_sent=400 <= exc.status < 500
+            ) from None
+
+    def find_sent(self, key: str) -> SentLookup:
+        if self._find_by_key(key, self.sent):
+            return SentLookup.SENT
+        if self._find_by_key(key, self.approved):
+            return SentLookup.ABSENT  # the draft is still waiting in Approved: it never left
+        return SentLookup.UNKNOWN  # submitted and in transit, or deleted: never resend blindly
+
+
+def open_graph(settings) -> GraphMailbox:  # type: ignore[no-untyped-def]
+    from mailbot.mailbox.graph.auth import AppOnlyTokens, DelegatedTokens
+
+    g = settings.mailbox.graph
+    verify = str(g.ca_bundle) if g.ca_bundle else True
+    if g.auth == "delegated":
+        tokens = DelegatedTokens(
+            g.tenant_id, g.client_id, g.authority_host, g.endpoint, g.token_cache, verify
+        )
+    else:
+        cert = None
+        if g.certificate_path:
+            cert = {
+                "private_key": g.certificate_path.read_text(encoding="utf-8"),
+                "thumbprint": g.certificate_thumbprint,
+            }
+        tokens = AppOnlyTokens(
+            g.tenant_id, g.client_id, g.authority_host, g.endpoint, g.client_secret, cert, verify
+        )
+    client = GraphClient(g.endpoint, g.user, tokens, verify)
+    f = settings.mailbox.folders
+    return GraphMailbox(
+        client, [f.sent, f.awaiting_approval, f.approved, f.rejected], f.inbox, f.sent, f.approved
+    )
