@@ -485,7 +485,11 @@ def _mailbox(mb: _Reader, base: Path, data_dir: Path) -> MailboxSettings:
     if len(set(names)) != len(names):
         raise f.error("*", "every folder needs its own name")
     if kind == "graph":
-        return MailboxSettings(kind="graph", folders=folders, graph=_graph(mb.table("graph", required=True), base, data_dir))
+        return MailboxSettings(
+            kind="graph",
+            folders=folders,
+            graph=_graph(mb.table("graph", required=True), base, data_dir),
+        )
     if kind != "maildir":
         raise mb.error("kind", f'{kind!r} is not available in this build; use "maildir" or "graph"')
     md = mb.table("maildir")

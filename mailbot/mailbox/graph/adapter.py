@@ -278,10 +278,19 @@ class GraphMailbox:
             "singleValueExtendedProperties": [{"id": KEY_PROP, "value": key}],
         }
         original = self._original(message["In-Reply-To"])
+        draft = None
         if original:
-            draft = self.client.post(
-                f"{self.u}/messages/{quote(original, safe='')}/createReply", {"message": common}
-            )
+            try:
+                draft = self.client.post(
+                    f"{self.u}/messages/{quote(original, safe='')}/createReply", {"message": common}
+                )
+            except GraphError as exc:
+                if exc.status != 400:
+                    raise
+                # Refused as a reply (e.g. the original is not a plain message): an
+                # unthreaded draft still carries the case number and support CC (R02).
+                log.warning("createReply refused; creating an unthreaded draft", code=exc.code)
+        if draft is not None:
             did = quote(draft["id"], safe="")
             self.client.request(
                 "PATCH",
