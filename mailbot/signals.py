@@ -19,6 +19,11 @@ SIGNALS = {
     "waiting": "you are waiting for information from the customer (R07)",
     "researching": "you are researching: no follow-ups to the customer",
     "called-reached": "you reached the customer by phone: counts as a successful contact (R12, R13)",
+    "called-voicemail": "you left a voicemail: an email with the next steps is drafted (R09)",
+    "prefers-phone": "the customer prefers the phone: follow-ups become call reminders (R05)",
+    "prefers-email": "the customer prefers email (R05)",
+    "collaboration": "you are not the case owner: no strikes, a reminder to confirm closure with the owner (R22)",
+    "upset": "the customer is dissatisfied: reminders to propose a call and involve a senior engineer (R08, R30)",
     "premier": "Premier case: the TAM is reminded before strike 1 (R11) and copied on closure (R14)",
     "closed": "you closed the case yourself",
 }
@@ -48,14 +53,14 @@ def apply_pending(app: App, now: datetime) -> int:
             sig.applied_at = now
             if case is None:
                 continue
-            _apply(case, sig, now)
+            apply_signal(case, sig.name, sig.at, now, sig.value)
             record(
                 s,
                 case.id,
                 now,
                 "signal",
                 f"{sig.name} (from {sig.source}): {SIGNALS[sig.name]}",
-                _rule(sig.name),
+                rule_of(sig.name),
             )
             refresh_due(s, case, app.calendar, app.settings.policy)
             applied += 1
@@ -63,31 +68,49 @@ def apply_pending(app: App, now: datetime) -> int:
     return applied
 
 
-def _rule(name: str) -> str | None:
+def rule_of(name: str) -> str | None:
     return {
         "solution-delivered": "R10",
         "waiting": "R07",
         "called-reached": "R12",
         "premier": "R11",
+        "called-voicemail": "R09",
+        "prefers-phone": "R05",
+        "prefers-email": "R05",
+        "collaboration": "R22",
+        "upset": "R30",
     }.get(name)
 
 
-def _apply(case: Case, sig: Signal, now: datetime) -> None:
-    if sig.name == "solution-delivered":
+def apply_signal(
+    case: Case, name: str, at: datetime, now: datetime, value: str | None = None
+) -> None:
+    """Change the case as the engineer said (from the CLI or an Outlook category)."""
+    if name == "solution-delivered":
         case.state, case.phase_started_at, case.customer_named_date = (
             CaseState.SOLUTION_DELIVERED,
-            sig.at,
+            at,
             None,
         )
-    elif sig.name == "waiting":
-        case.state, case.phase_started_at = CaseState.WAITING_INFO, sig.at
-    elif sig.name == "researching":
-        case.state, case.phase_started_at = CaseState.ACTIVE, sig.at
-    elif sig.name == "called-reached":
-        case.last_contact_at = max(filter(None, [case.last_contact_at, sig.at]))
-    elif sig.name == "premier":
+    elif name == "waiting":
+        case.state, case.phase_started_at = CaseState.WAITING_INFO, at
+    elif name == "researching":
+        case.state, case.phase_started_at = CaseState.ACTIVE, at
+    elif name == "called-reached":
+        case.last_contact_at = max(filter(None, [case.last_contact_at, at]))
+        case.last_call, case.last_call_at = "reached", at
+        case.phase_started_at = at  # a conversation happened: the follow-up cadence restarts
+    elif name == "called-voicemail":
+        case.last_call, case.last_call_at = "voicemail", at
+    elif name in ("prefers-phone", "prefers-email"):
+        case.contact_preference = name.split("-", 1)[1]
+    elif name == "collaboration":
+        case.collaboration = True
+    elif name == "upset":
+        case.upset_at, case.upset_why = at, "you marked the customer as dissatisfied"
+    elif name == "premier":
         case.premier = True
-        case.tam_email = sig.value or case.tam_email
-    elif sig.name == "closed":
+        case.tam_email = value or case.tam_email
+    elif name == "closed":
         case.state, case.closed_at = CaseState.CLOSED, now
     case.updated_at = now

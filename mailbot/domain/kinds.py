@@ -28,28 +28,26 @@ class MailKind(StrEnum):
     LQR_RESOLVED = "lqr_resolved"  # R17, R18
     LQR_RESOLVED_BY_CUSTOMER = "lqr_resolved_by_customer"  # R17, R18
     ROTATE_SECRET = "rotate_secret"  # R27
+    VOICEMAIL_FOLLOWUP = "voicemail_followup"  # R09
     REMIND_CALL = "remind_call"  # R10
     REMIND_TAM = "remind_tam"  # R11 (Premier)
     REMIND_SECRET = "remind_secret"  # R27
     REMIND_CLOSURE_CHECKLIST = "remind_closure_checklist"  # R20
     REMIND_BLOCKED = "remind_blocked"  # R25: an approved draft still has a placeholder
     REMIND_UNCONFIRMED = "remind_unconfirmed"  # R26: a send could not be confirmed after a crash
+    REMIND_PROPOSE_CALL = "remind_propose_call"  # R08
+    REMIND_DISSATISFIED = "remind_dissatisfied"  # R30
+    REMIND_PROMISE = "remind_promise"  # R06
+    REMIND_COLLAB_OWNER = "remind_collab_owner"  # R22
 
 
-ENGINEER_KINDS = frozenset(
-    {
-        MailKind.REMIND_CALL,
-        MailKind.REMIND_TAM,
-        MailKind.REMIND_SECRET,
-        MailKind.REMIND_CLOSURE_CHECKLIST,
-        MailKind.REMIND_BLOCKED,
-        MailKind.REMIND_UNCONFIRMED,
-    }
-)
+# Reminders go to the engineer's own mailbox, never to a customer.
+ENGINEER_KINDS = frozenset(k for k in MailKind if k.value.startswith("remind_"))
 NUDGE_KINDS = frozenset(
     {
         MailKind.FOLLOWUP_INFO,
         MailKind.FOLLOWUP_SOLUTION,
+        MailKind.VOICEMAIL_FOLLOWUP,
         MailKind.STRIKE_1,
         MailKind.STRIKE_2,
         MailKind.STRIKE_3,

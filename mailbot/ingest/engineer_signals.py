@@ -8,13 +8,25 @@ import re
 
 from mailbot.domain.kinds import Direction
 from mailbot.ingest.context import IngestContext
+from mailbot.ingest.dates import find_date
 from mailbot.ingest.message import IncomingMessage
 
+# Outlook categories (or Keywords) the engineer can set, and the signal each one means.
 SIGNAL_NAMES = {
     "solution delivered": "solution_delivered",
     "waiting for customer": "waiting_info",
     "researching": "researching",
+    "called - reached": "called-reached",
+    "called - voicemail": "called-voicemail",
+    "collaboration": "collaboration",
+    "premier": "premier",
+    "upset": "upset",
 }
+PROMISE = re.compile(
+    r"\b(i will|i'll|i shall|we will|we'll)\s+(update you|get back to you|follow up|send you|come back to you|contact you|"
+    r"reach out|let you know|have an update)[^.\n!?]{0,60}",
+    re.IGNORECASE,
+)
 SOLUTION_WORDS = re.compile(
     r"(this (should|will) (resolve|fix|solve)|please (apply|try) the (fix|following|steps|change)|"
     r"the (fix|solution|resolution|workaround) is|(root )?cause (is|was)|here is the (fix|solution))",
@@ -22,25 +34,35 @@ SOLUTION_WORDS = re.compile(
 )
 
 
-def explicit_signal(msg: IncomingMessage) -> str | None:
+def explicit_signals(msg: IncomingMessage) -> list[str]:
+    """Every signal named by the mail's categories (Keywords / X-Mailbot-Signal headers)."""
     values = " ".join(
         msg.header(h) for h in ("Keywords", "X-Mailbot-Signal", "X-Mailbot-Category")
     ).lower()
-    for label, name in SIGNAL_NAMES.items():
-        if label in values:
-            return name
-    return None
+    return [name for label, name in SIGNAL_NAMES.items() if label in values]
 
 
 def apply(msg: IncomingMessage, ctx: IngestContext) -> None:
     if not msg.written_by(Direction.ENGINEER):
         return
-    signal = explicit_signal(msg)
-    if signal:
-        msg.facts["signal"] = signal
-        msg.facts["signal_source"] = "category"
+    text = msg.body
+    promise = PROMISE.search(text)
+    if promise:  # R06: the engineer named when they will follow up
+        when = find_date(promise.group(0), msg.when)
+        if when and when.date() >= msg.when.date():
+            msg.facts["promise_date"] = when.date().isoformat()
+            msg.facts["promise_words"] = promise.group(0).strip()[:200]
+    signals = explicit_signals(msg)
+    if signals:
+        msg.facts["signals"] = signals
+        state = next(
+            (s for s in signals if s in ("solution_delivered", "waiting_info", "researching")), None
+        )
+        if state:
+            msg.facts["signal"] = state
+            msg.facts["signal_source"] = "category"
         return
-    found = SOLUTION_WORDS.search(msg.body)
+    found = SOLUTION_WORDS.search(text)
     if found:
         msg.facts["signal"] = "solution_delivered"
         msg.facts["signal_source"] = "words"

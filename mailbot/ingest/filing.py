@@ -123,7 +123,7 @@ def file_message(
     if msg.direction == Direction.CUSTOMER:
         _customer(s, case, msg, cal, settings, now)
     elif msg.direction == Direction.ENGINEER:
-        _engineer(s, case, msg, now)
+        _engineer(s, case, msg, cal, now)
     else:
         record(
             s,
@@ -189,6 +189,7 @@ def _customer(
     words = msg.facts.get("intent_words")
     if msg.facts.get("secret_kind"):
         case.secret_pending = msg.facts["secret_kind"]
+    _attention(s, case, msg, cal, when)
     if before == CaseState.CLOSED:
         case.state = CaseState.ACTIVE
         case.closed_at = None
@@ -235,12 +236,84 @@ def _customer(
     record(s, case.id, when, "customer", text, rule)
 
 
-def _engineer(s: Session, case: Case, msg: IncomingMessage, now: datetime) -> None:
+BACK_AND_FORTH = (6, 5)  # R08: this many customer messages within this many business days
+
+
+def _attention(
+    s: Session, case: Case, msg: IncomingMessage, cal: BusinessCalendar, when: datetime
+) -> None:
+    """R05 (phone preference) and R08 (upset wording, too much back and forth)."""
+    if msg.facts.get("prefers_phone") and case.contact_preference != "phone":
+        case.contact_preference = "phone"
+        record(
+            s,
+            case.id,
+            when,
+            "preference",
+            f'the customer prefers the phone ("{msg.facts["prefers_phone"]}"): follow-ups become call reminders',
+            "R05",
+        )
+    recent = [*(case.recent_customer_at or []), when.isoformat()][-10:]
+    case.recent_customer_at = recent
+    count, days = BACK_AND_FORTH
+    window = [
+        t for t in recent if cal.business_days_between(datetime.fromisoformat(t), when) <= days
+    ]
+    why = None
+    if msg.facts.get("upset_words"):
+        why = f'strong wording ("{msg.facts["upset_words"]}")'
+    elif len(window) >= count:
+        why = f"{len(window)} customer messages within {days} business days"
+    if why and (case.upset_at is None or cal.business_days_between(case.upset_at, when) > days):
+        case.upset_at, case.upset_why = when, why
+        record(s, case.id, when, "attention", f"the customer may be dissatisfied: {why}", "R08")
+
+
+def _engineer(
+    s: Session, case: Case, msg: IncomingMessage, cal: BusinessCalendar, now: datetime
+) -> None:
     when = msg.when
     if msg.automatic:  # our own sends and reminders come back through Sent Items / Inbox
         return
     case.last_outbound_at = max(filter(None, [case.last_outbound_at, when]))
     case.last_engineer_manual_at = max(filter(None, [case.last_engineer_manual_at, when]))
+    if case.promise_made_at and when > case.promise_made_at:
+        record(
+            s,
+            case.id,
+            when,
+            "promise",
+            "you wrote to the customer: your promised update is kept",
+            "R06",
+        )
+        case.promise_due = case.promise_made_at = case.promise_words = None
+    if msg.facts.get("promise_date"):
+        day = datetime.fromisoformat(msg.facts["promise_date"]).date()
+        case.promise_due = cal.next_business_time(
+            cal.at_local(cal.business_day_on_or_after(day), cal.start)
+        )
+        case.promise_made_at, case.promise_words = when, msg.facts.get("promise_words")
+        record(
+            s,
+            case.id,
+            when,
+            "promise",
+            f'you promised an update ("{case.promise_words}"): reminder {cal.local(case.promise_due):%a %d %b %H:%M}',
+            "R06",
+        )
+    for name in msg.facts.get("signals", []):
+        if name not in ("solution_delivered", "waiting_info", "researching"):
+            from mailbot.signals import SIGNALS, apply_signal, rule_of
+
+            apply_signal(case, name, when, now)
+            record(
+                s,
+                case.id,
+                when,
+                "signal",
+                f"{name} (from an Outlook category): {SIGNALS[name]}",
+                rule_of(name),
+            )
     signal = msg.facts.get("signal")
     before = case.state
     if signal == "solution_delivered":

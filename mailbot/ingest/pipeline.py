@@ -11,6 +11,7 @@ from mailbot.ingest import (
     intent,
     out_of_office,
     secrets,
+    sentiment,
     support_cc,
     threading,
 )
@@ -26,6 +27,7 @@ FILTERS = (
     out_of_office.apply,
     secrets.apply,
     intent.apply,
+    sentiment.apply,
     engineer_signals.apply,
 )
 

@@ -316,6 +316,13 @@ def _stale_reason(app: App, s: Session, case: Case, row: Outbox, now: datetime) 
         and case.last_engineer_manual_at > row.created_at
     ):
         return "you wrote to the customer yourself after this draft was made"
+    if (
+        row.kind in {k.value for k in NUDGE_KINDS}
+        and case.last_call == "reached"
+        and case.last_call_at
+        and case.last_call_at > row.created_at
+    ):
+        return "you reached the customer by phone after this draft was made"
     if row.kind == MailKind.STRIKE_3:
         view = case_view(case, outbox_rows(s, case.id))
         closure = closure_date_for(view, app.calendar, app.settings.policy, now).isoformat()

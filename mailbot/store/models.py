@@ -19,6 +19,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -83,9 +84,25 @@ class Case(Base):
     last_customer_message_id: Mapped[str | None] = mapped_column(String(998))
     thread_references: Mapped[str | None] = mapped_column(Text)
     customer_messages: Mapped[int] = mapped_column(Integer, default=0)
-    secret_pending: Mapped[str | None] = mapped_column(
-        String(64)
-    )  # kind of secret seen, never the value
+    # the kind of secret seen (R27), never the value
+    secret_pending: Mapped[str | None] = mapped_column(String(64))
+    contact_preference: Mapped[str] = mapped_column(
+        String(16), default="email", server_default="email"
+    )  # R05
+    collaboration: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sa_false()
+    )  # R22
+    upset_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # R08, R30
+    upset_why: Mapped[str | None] = mapped_column(String(300))
+    recent_customer_at: Mapped[list[str] | None] = mapped_column(
+        JSON
+    )  # R08: the last few customer messages
+    promise_due: Mapped[datetime | None] = mapped_column(UTCDateTime)  # R06
+    promise_made_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    promise_words: Mapped[str | None] = mapped_column(String(200))
+    last_call: Mapped[str | None] = mapped_column(String(16))  # reached | voicemail (R05, R09)
+    last_call_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # R28
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

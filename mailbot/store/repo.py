@@ -78,6 +78,11 @@ def case_view(case: Case, rows: list[Outbox]) -> CaseView:
     open_customer = frozenset(
         MailKind(r.kind) for r in rows if r.audience == "customer" and r.state in OPEN_OUTBOX_STATES
     )
+    planned_at: dict[MailKind, datetime] = {}
+    for r in rows:
+        if r.created_at >= phase and r.state not in (OutboxState.STALE, OutboxState.CANCELLED):
+            kind = MailKind(r.kind)
+            planned_at[kind] = max(planned_at.get(kind, r.created_at), r.created_at)
     return CaseView(
         number=case.number,
         state=case.state,
@@ -94,4 +99,15 @@ def case_view(case: Case, rows: list[Outbox]) -> CaseView:
         nudges_in_phase=nudges,
         kinds_in_phase=in_phase,
         open_customer_kinds=open_customer,
+        planned_at=planned_at,
+        last_outbound_at=case.last_outbound_at,
+        contact_preference=case.contact_preference or "email",
+        collaboration=bool(case.collaboration),
+        upset_at=case.upset_at,
+        upset_why=case.upset_why,
+        promise_due=case.promise_due,
+        promise_made_at=case.promise_made_at,
+        promise_words=case.promise_words,
+        last_call=case.last_call,
+        last_call_at=case.last_call_at,
     )

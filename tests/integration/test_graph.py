@@ -343,11 +343,16 @@ def test_r10_outlook_category_on_the_engineers_sent_mail_is_a_signal(gw):
     gw.fake.deliver(CUSTOMER, SUBJECT, "hello", cc=helpers.SUPPORT)
     gw.tick()
     sent = gw.fake.folder("sentitems")
-    gw.fake.add(sent, subject="RE: " + SUBJECT, categories=["Mailbot: Solution delivered"],
-                body={"contentType": "text", "content": "Please raise the timeout to 300 seconds."},
-                toRecipients=[{"emailAddress": {"address": helpers.CUSTOMER}}],
-                ccRecipients=[{"emailAddress": {"address": helpers.SUPPORT}}],
-                sentDateTime="2026-11-30T09:00:00Z", **{"from": {"emailAddress": {"address": helpers.ENGINEER}}})
+    gw.fake.add(
+        sent,
+        subject="RE: " + SUBJECT,
+        categories=["Mailbot: Solution delivered"],
+        body={"contentType": "text", "content": "Please raise the timeout to 300 seconds."},
+        toRecipients=[{"emailAddress": {"address": helpers.CUSTOMER}}],
+        ccRecipients=[{"emailAddress": {"address": helpers.SUPPORT}}],
+        sentDateTime="2026-11-30T09:00:00Z",
+        **{"from": {"emailAddress": {"address": helpers.ENGINEER}}},
+    )
     gw.at(berlin(2026, 11, 30, 10, 5)).tick()
     from mailbot.store.models import Case
 

@@ -12,7 +12,15 @@ from datetime import datetime
 from mailbot.config import Policy
 from mailbot.domain.calendar import BusinessCalendar
 from mailbot.domain.kinds import CaseState
-from mailbot.domain.policy import cadence, closing, first_response, secrets
+from mailbot.domain.policy import (
+    attention,
+    cadence,
+    calls,
+    closing,
+    first_response,
+    promises,
+    secrets,
+)
 from mailbot.domain.policy.types import CaseView, Decision
 
 
@@ -22,10 +30,12 @@ def plan(view: CaseView, cal: BusinessCalendar, policy: Policy) -> list[Decision
         return []
     decisions: list[Decision] = []
     decisions += secrets.decide(view)
+    decisions += attention.decide(view, cal, policy)  # reminders: never wait for a draft
+    decisions += promises.decide(view, cal, policy)
     if view.open_customer_kinds:
         # One customer draft at a time: the next step waits for the engineer's verdict.
         return sorted(decisions, key=lambda d: d.due_at)
-    for family in (first_response, closing, cadence):
+    for family in (first_response, closing, calls, cadence):
         decisions += family.decide(view, cal, policy)
     return sorted(decisions, key=lambda d: d.due_at)
 

@@ -11,6 +11,11 @@
   after strike 3 and 14 calendar days after the last successful contact.
 - R13 the closure email is never due before that; R16 nothing but three sent strikes
   leads here. R15 an out-of-office pause moves every due time to the return date.
+- R05 a customer who prefers the phone gets a call reminder where a follow-up email
+  was due; the email follows one business day later if no call was logged (a voicemail
+  makes it the R09 email instead). Strikes and the closure stay written notices.
+- R22 a collaboration (the engineer does not own the case) gets no strikes: one
+  reminder to confirm closure with the case owner instead.
 """
 
 from __future__ import annotations
@@ -118,6 +123,34 @@ def decide(view: CaseView, cal: BusinessCalendar, policy: Policy) -> list[Decisi
         )
         facts["closure_date"] = closure.isoformat()
 
+    replacement: Decision | None = None  # a reminder in place of the email (R22, R05)
+    if view.collaboration and (kind in STRIKES or kind == MailKind.CLOSURE_UNRESPONSIVE):
+        if MailKind.REMIND_COLLAB_OWNER in view.kinds_in_phase:
+            return []
+        replacement = Decision(
+            MailKind.REMIND_COLLAB_OWNER,
+            "R22",
+            "collaboration case: no strikes to the customer; confirm closure with the case owner",
+            due,
+        )
+    elif view.contact_preference == "phone" and kind in (
+        MailKind.FOLLOWUP_INFO,
+        MailKind.FOLLOWUP_SOLUTION,
+    ):
+        reminded = view.planned_at.get(MailKind.REMIND_CALL)
+        if reminded is None or reminded < last:
+            replacement = Decision(
+                MailKind.REMIND_CALL,
+                "R05",
+                f"the customer prefers the phone: call instead of emailing ({reason})",
+                due,
+            )
+        else:
+            due = max(due, cal.add_business_days(reminded, 1))
+            reason = (
+                f"no call logged since the call reminder, so an email after all (R05); {reason}"
+            )
+            decisions = [d for d in decisions if d.kind != MailKind.REMIND_CALL]
     if view.paused_until and view.paused_until > due:
         due = view.paused_until
         reason += (
@@ -126,6 +159,8 @@ def decide(view: CaseView, cal: BusinessCalendar, policy: Policy) -> list[Decisi
     if view.hold_until and view.hold_until > due:
         due = view.hold_until
         reason += "; held after you rejected the last draft"
+    if replacement is not None:
+        return [Decision(replacement.kind, replacement.rule, replacement.reason, due)]
     facts["silence_business_days"] = round(silence, 1)
     decisions.append(Decision(kind, rule, reason, due, facts))
     for i, d in enumerate(decisions):

@@ -33,6 +33,19 @@ class CaseView:
     nudges_in_phase: tuple[SentNudge, ...] = ()  # customer nudges sent since the phase began
     kinds_in_phase: frozenset[MailKind] = frozenset()  # every kind planned in this phase
     open_customer_kinds: frozenset[MailKind] = frozenset()  # customer drafts not yet final
+    planned_at: dict[MailKind, datetime] = field(
+        default_factory=dict
+    )  # latest planning of each kind, in phase
+    last_outbound_at: datetime | None = None
+    contact_preference: str = "email"  # R05
+    collaboration: bool = False  # R22
+    upset_at: datetime | None = None  # R08, R30
+    upset_why: str | None = None
+    promise_due: datetime | None = None  # R06
+    promise_made_at: datetime | None = None
+    promise_words: str | None = None
+    last_call: str | None = None  # R05, R09
+    last_call_at: datetime | None = None
 
 
 @dataclass(frozen=True)
