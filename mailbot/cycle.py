@@ -16,6 +16,7 @@ from mailbot import clock
 from mailbot.app import App
 from mailbot.ingest.sync import sync_all
 from mailbot.outbound import outbox
+from mailbot.retention import purge_expired
 from mailbot.signals import apply_pending
 
 _THREAD_LOCK = threading.Lock()
@@ -55,6 +56,7 @@ def evaluate_step(app: App) -> CycleReport:
     with _exclusive(app):
         now = clock.now()
         apply_pending(app, now)
+        purge_expired(app, now)
         outbox.recover(app, now)
         outbox.scan_approvals(app, now)
         planned = outbox.evaluate(app, now)

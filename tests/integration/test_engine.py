@@ -342,3 +342,35 @@ def test_r27_secret_reminds_and_drafts_rotation_without_storing_it(world, caplog
         for table in ("cases", "mail_items", "events", "outbox"):
             dump = repr(conn.exec_driver_sql(f"SELECT * FROM {table}").fetchall())
             assert "Sup3rS3cret" not in dump
+
+
+def test_r28_thread_data_is_erased_after_the_retention_period_and_never_refiled(world):
+    reply = f"RE: Pipeline fails with timeout - TrackingID#{helpers.CASE}"
+    open_case(world)
+    world.approve()
+    world.at(berlin(2026, 11, 30, 10)).tick()  # first response sent
+    world.at(berlin(2026, 11, 30, 15)).customer(
+        body="That worked, you can close the case.", subject=reply
+    )
+    world.tick()
+    world.approve()
+    world.at(berlin(2026, 12, 1, 10)).tick()
+    assert world.case().state == CaseState.CLOSED
+    world.at(berlin(2027, 2, 1, 10)).tick()  # 62 days: still kept (default retention 90 days)
+    assert world.case().customer_email == helpers.CUSTOMER
+    world.at(berlin(2027, 3, 2, 10)).tick()  # 91 days after closure
+    case = world.case()
+    assert case.purged_at is not None and case.customer_email is None and case.subject == ""
+    with world.app.engine.connect() as conn:
+        for table in ("cases", "mail_items", "events", "outbox"):
+            dump = repr(conn.exec_driver_sql(f"SELECT * FROM {table}").fetchall()).lower()
+            assert "maria" not in dump and "pipeline fails" not in dump, table
+    assert any(e.rule == "R28" for e in world.events("purged"))
+    with world.app.sessions() as s:
+        before = len(s.scalars(select(MailItem)).all())
+        for st in s.scalars(select(SyncState)):
+            st.state = None  # force a full relisting of the folders
+        s.commit()
+    world.tick()
+    with world.app.sessions() as s:
+        assert len(s.scalars(select(MailItem)).all()) == before  # purged mail is never filed again
