@@ -64,6 +64,12 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_parser("plan", help="what will be drafted, reminded and sent, and when")
     )
     pl.add_argument("--json", action="store_true")
+    sm = with_config(
+        sub.add_parser(
+            "summary", help="the weekly manager summary (R29): write it to a file for a browser"
+        )
+    )
+    sm.add_argument("--preview", metavar="FILE.html", required=True)
     return p
 
 
@@ -241,6 +247,18 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_summary(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from mailbot import clock
+    from mailbot.reports.summary import preview
+
+    app = _app(args.config)
+    Path(args.preview).write_text(preview(app, clock.now()), encoding="utf-8")
+    print(f"summary written to {args.preview}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from mailbot.demo.runner import run_demo
 
@@ -256,6 +274,7 @@ COMMANDS = {
     "cases": cmd_cases,
     "case": cmd_case,
     "plan": cmd_plan,
+    "summary": cmd_summary,
     "demo": cmd_demo,
 }
 

@@ -1,0 +1,1 @@
+"""Reports for people: the weekly manager summary (R29, R30)."""
