@@ -148,6 +148,10 @@ class Settings:
     policy: Policy
     approval_required: dict[MailKind, bool]
     poll_seconds: int = 60
+    summary_enabled: bool = True  # R29
+    summary_recipients: tuple[str, ...] = ()
+    summary_weekday: int = 0
+    summary_time: time = time(8, 0)
 
     def requires_approval(self, kind: MailKind) -> bool:
         return self.approval_required.get(kind, True)
@@ -392,6 +396,15 @@ def parse(data: dict[str, Any], file: str = "<config>", base: Path | None = None
     approval = {kind: appr.bool(kind.value, APPROVAL_DEFAULTS.get(kind, True)) for kind in MailKind}
 
     daemon = root.table("daemon")
+    summ = root.table("summary")
+    recipients = []
+    for addr in summ.list("recipients", [engineer.manager_email]):
+        if not isinstance(addr, str) or not EMAIL_RE.match(addr):
+            raise summ.error("recipients", f"{addr!r} is not an email address")
+        recipients.append(addr)
+    day = (summ.str("day", "mon") or "mon").lower()[:3]
+    if day not in WEEKDAYS:
+        raise summ.error("day", f"{day!r} is not a weekday (mon..sun)")
     return Settings(
         source=file,
         engineer=engineer,
@@ -405,6 +418,10 @@ def parse(data: dict[str, Any], file: str = "<config>", base: Path | None = None
         policy=policy,
         approval_required=approval,
         poll_seconds=daemon.int("poll_seconds", 60, 5),
+        summary_enabled=summ.bool("enabled", True),
+        summary_recipients=tuple(recipients),
+        summary_weekday=WEEKDAYS[day],
+        summary_time=summ.time("time", "08:00"),
     )
 
 

@@ -16,6 +16,7 @@ from mailbot import clock
 from mailbot.app import App
 from mailbot.ingest.sync import sync_all
 from mailbot.outbound import outbox
+from mailbot.reports.schedule import plan_summary_if_due
 from mailbot.retention import purge_expired
 from mailbot.signals import apply_pending
 
@@ -57,6 +58,7 @@ def evaluate_step(app: App) -> CycleReport:
         now = clock.now()
         apply_pending(app, now)
         purge_expired(app, now)
+        plan_summary_if_due(app, now)
         outbox.recover(app, now)
         outbox.scan_approvals(app, now)
         planned = outbox.evaluate(app, now)
@@ -73,6 +75,15 @@ def release_step(app: App) -> CycleReport:
         outbox.evaluate(app, now)  # a stale or sent draft may make the next step due now
         outbox.materialise(app, now)  # and reminders a blocked or closed send produced
     return CycleReport(sent=sent)
+
+
+def summary_step(app: App) -> CycleReport:
+    """The weekly summary's cron job (evaluation also checks, for `mailbot tick` users)."""
+    with _exclusive(app):
+        now = clock.now()
+        planned = int(plan_summary_if_due(app, now))
+        made = outbox.materialise(app, now)
+    return CycleReport(planned=planned, materialised=made)
 
 
 def run_cycle(app: App) -> CycleReport:

@@ -18,8 +18,10 @@ CUSTOMER = "maria.lopez@fabrikam.example"
 CASE = "2611230010001234"
 
 
-def config_dict(tmp: Path, db_url: str, **policy: Any) -> dict[str, Any]:
+def config_dict(tmp: Path, db_url: str, summary: bool = False, **policy: Any) -> dict[str, Any]:
+    """A complete config; the weekly summary is off unless a test is about it."""
     return {
+        "summary": {"enabled": summary},
         "engineer": {
             "name": "Alex Rivera",
             "email": ENGINEER,
@@ -48,8 +50,8 @@ def config_dict(tmp: Path, db_url: str, **policy: Any) -> dict[str, Any]:
     }
 
 
-def settings(tmp: Path, db_url: str, **policy: Any) -> config.Settings:
-    return config.parse(config_dict(tmp, db_url, **policy), file="test.toml", base=tmp)
+def settings(tmp: Path, db_url: str, summary: bool = False, **policy: Any) -> config.Settings:
+    return config.parse(config_dict(tmp, db_url, summary, **policy), file="test.toml", base=tmp)
 
 
 def mail(

@@ -158,6 +158,13 @@ def materialise(app: App, now: datetime) -> int:
             s.scalars(select(Outbox).where(Outbox.state == OutboxState.PLANNED).order_by(Outbox.id))
         )
         for row in rows:
+            if row.case_id is None:  # a report, not case mail
+                from mailbot.reports.schedule import materialise_report
+
+                materialise_report(app, s, row, now)
+                s.commit()
+                done += 1
+                continue
             case = s.get(Case, row.case_id)
             kind = MailKind(row.kind)
             rendered = render(
@@ -331,24 +338,6 @@ def _stale_reason(app: App, s: Session, case: Case, row: Outbox, now: datetime) 
     return None
 
 
-def _hold_reason(app: App, case: Case, row: Outbox, now: datetime) -> str | None:
-    """Reasons to wait rather than drop: R23 business time, R13 the 14-day floor."""
-    why = app.calendar.why_not_business_time(now)
-    if why:
-        return f"outside business time ({why})"
-    if row.kind in {k.value for k in NUDGE_KINDS} and case.paused_until and case.paused_until > now:
-        return f"paused by an out-of-office reply until {app.calendar.local(case.paused_until):%a %d %b %H:%M} (R15)"
-    if row.kind == MailKind.CLOSURE_UNRESPONSIVE:
-        floor = (case.last_contact_at or case.opened_at) + timedelta(
-            days=app.settings.policy.closure_min_calendar_days_after_contact
-        )
-        if now < floor:
-            return (
-                f"closure not allowed before {floor:%Y-%m-%d}, 14 days after the last contact (R13)"
-            )
-    return None
-
-
 def _draft_placeholders(data: bytes) -> list[str]:
     msg = message_from_bytes(data, policy=compat32)
     found: list[str] = []
@@ -371,8 +360,6 @@ def _draft_placeholders(data: bytes) -> list[str]:
 def release(app: App, now: datetime) -> int:
     """Send what is approved and due, after the last checks. Returns how many were sent."""
     sent = 0
-    f = app.settings.mailbox.folders
-    limit = app.settings.policy.rate_limit_per_minute
     with app.sessions() as s:
         due = list(
             s.scalars(
@@ -383,80 +370,116 @@ def release(app: App, now: datetime) -> int:
         )
         if not due:
             return 0
-        approved = app.mailbox.keyed_items(f.approved)
+        approved = app.mailbox.keyed_items(app.settings.mailbox.folders.approved)
         for row in due:
-            case = s.get(Case, row.case_id)
-            stale = _stale_reason(app, s, case, row, now)
-            if stale:
-                _transition(s, row, OutboxState.STALE, now)
-                record(
-                    s,
-                    case.id,
-                    now,
-                    "stale",
-                    f"{row.kind} not sent: {stale}; marked stale",
-                    "R19",
-                    key=row.key,
-                )
-                refresh_due(s, case, app.calendar, app.settings.policy)
-                s.commit()
-                continue
-            hold = _hold_reason(app, case, row, now)
-            if hold:
-                row.send_at = (
-                    app.calendar.next_business_time(now)
-                    if "business time" in hold
-                    else app.calendar.next_business_time(now + timedelta(hours=1))
-                )
-                record(
-                    s,
-                    case.id,
-                    now,
-                    "held",
-                    f"{row.kind} waits: {hold}",
-                    "R13" if "R13" in hold else "R23",
-                    key=row.key,
-                )
-                s.commit()
-                continue
-            ref = approved.get(row.key)
-            if ref is None:
-                _reject(
-                    app,
-                    s,
-                    case,
-                    row,
-                    now,
-                    f"the approved {row.kind} draft is no longer in '{f.approved}'",
-                )
-                s.commit()
-                continue
-            left = _draft_placeholders(app.mailbox.read(ref))
-            if left:
-                _block(app, s, case, row, now, f"it still contains {left[0]!r} (R25)")
-                s.commit()
-                continue
-            recent = s.scalar(
-                select(func.count())
-                .select_from(Outbox)
-                .where(Outbox.sent_at > now - timedelta(minutes=1), Outbox.audience == "customer")
-            )
-            if recent >= limit:
-                log.info("send rate limit reached; the rest waits", limit=limit)
-                break
-            s.commit()  # any pending change of this row is written before the claim
-            if not _claim_for_sending(s, row, now):
-                continue  # another process claimed it first: never two senders of one row
-            try:
-                app.mailbox.send(ref, row.key)
-            except MailboxError as exc:
-                _send_failed(app, s, case, row, now, str(exc))
-                s.commit()
-                continue
-            _mark_sent(app, s, case, row, now)
+            case = s.get(Case, row.case_id) if row.case_id is not None else None
+            outcome = _release_one(app, s, row, case, approved.get(row.key), now)
             s.commit()
-            sent += 1
+            if outcome == "stop":
+                break
+            sent += outcome == "sent"
     return sent
+
+
+def _release_one(app: App, s: Session, row: Outbox, case: Case | None, ref, now: datetime) -> str:  # type: ignore[no-untyped-def]
+    """All the checks for one due row, then the send: "sent", "skip" or "stop"."""
+    cal = app.calendar
+    if case is not None:
+        stale = _stale_reason(app, s, case, row, now)
+        if stale:
+            _transition(s, row, OutboxState.STALE, now)
+            record(
+                s,
+                case.id,
+                now,
+                "stale",
+                f"{row.kind} not sent: {stale}; marked stale",
+                "R19",
+                key=row.key,
+            )
+            refresh_due(s, case, cal, app.settings.policy)
+            return "skip"
+    hold, rule, until = _hold(app, case, row, now)
+    if hold:
+        row.send_at = until
+        record(
+            s,
+            row.case_id,
+            now,
+            "held",
+            f"{row.kind} waits: {hold}; goes out {cal.local(until):%a %d %b %H:%M}",
+            rule,
+            key=row.key,
+        )
+        return "skip"
+    if ref is None:
+        if case is not None:
+            _reject(
+                app,
+                s,
+                case,
+                row,
+                now,
+                f"the approved {row.kind} draft is no longer in '{app.settings.mailbox.folders.approved}'",
+            )
+        else:
+            _transition(s, row, OutboxState.FAILED, now)
+        return "skip"
+    left = _draft_placeholders(app.mailbox.read(ref))
+    if left and case is not None:
+        _block(app, s, case, row, now, f"it still contains {left[0]!r} (R25)")
+        return "skip"
+    recent = s.scalar(
+        select(func.count())
+        .select_from(Outbox)
+        .where(Outbox.sent_at > now - timedelta(minutes=1), Outbox.audience != "engineer")
+    )
+    if recent >= app.settings.policy.rate_limit_per_minute:
+        log.info(
+            "send rate limit reached; the rest waits",
+            limit=app.settings.policy.rate_limit_per_minute,
+        )
+        return "stop"
+    s.commit()  # any pending change of this row is written before the claim
+    if not _claim_for_sending(s, row, now):
+        return "skip"  # another process claimed it first: never two senders of one row
+    try:
+        app.mailbox.send(ref, row.key)
+    except MailboxError as exc:
+        _send_failed(app, s, case, row, now, str(exc))
+        return "skip"
+    _mark_sent(app, s, case, row, now)
+    return "sent"
+
+
+def _hold(
+    app: App, case: Case | None, row: Outbox, now: datetime
+) -> tuple[str | None, str, datetime]:
+    """Reasons to wait rather than drop, the rule behind each, and until when: R23
+    business time, R15 an out-of-office pause, R13 the 14-day floor before a closure."""
+    cal = app.calendar
+    why = cal.why_not_business_time(now)
+    if why:
+        return f"outside business time ({why})", "R23", cal.next_business_time(now)
+    if case is None:
+        return None, "", now
+    if row.kind in {k.value for k in NUDGE_KINDS} and case.paused_until and case.paused_until > now:
+        return (
+            f"paused by an out-of-office reply until {cal.local(case.paused_until):%a %d %b %H:%M}",
+            "R15",
+            cal.next_business_time(case.paused_until),
+        )
+    if row.kind == MailKind.CLOSURE_UNRESPONSIVE:
+        floor = (case.last_contact_at or case.opened_at) + timedelta(
+            days=app.settings.policy.closure_min_calendar_days_after_contact
+        )
+        if now < floor:
+            return (
+                f"closure not allowed before {cal.local(floor):%Y-%m-%d}, 14 days after the last contact",
+                "R13",
+                cal.next_business_time(floor),
+            )
+    return None, "", now
 
 
 def _claim_for_sending(s: Session, row: Outbox, now: datetime) -> bool:
@@ -489,14 +512,22 @@ def _block(app: App, s: Session, case: Case, row: Outbox, now: datetime, why: st
         plan_row(app, s, case, reminder, now)
 
 
-def _send_failed(app: App, s: Session, case: Case, row: Outbox, now: datetime, error: str) -> None:
+def _send_failed(
+    app: App, s: Session, case: Case | None, row: Outbox, now: datetime, error: str
+) -> None:
     _settle(
         app, s, case, row, now, f"send failed ({error})", now + timedelta(minutes=5 * row.attempts)
     )
 
 
 def _settle(
-    app: App, s: Session, case: Case, row: Outbox, now: datetime, what: str, retry_at: datetime
+    app: App,
+    s: Session,
+    case: Case | None,
+    row: Outbox,
+    now: datetime,
+    what: str,
+    retry_at: datetime,
 ) -> None:
     """After a failed or interrupted send, ask the mailbox whether the message left, and
     act on proof only: sent → recorded as sent; absent → tried again (a bounded number of
@@ -509,7 +540,7 @@ def _settle(
         _mark_sent(app, s, case, row, now)
         record(
             s,
-            case.id,
+            row.case_id,
             now,
             "recovered",
             f"{row.kind}: {what}, but it is in Sent Items: not sent again",
@@ -522,7 +553,7 @@ def _settle(
         when = app.calendar.local(retry_at)
         record(
             s,
-            case.id,
+            row.case_id,
             now,
             "retry",
             f"{row.kind}: {what}; it did not leave, so it goes again at {when:%H:%M}",
@@ -535,10 +566,15 @@ def _settle(
         _unconfirmed(app, s, case, row, now, f"{what}; it may have left, so it is not sent again")
 
 
-def _unconfirmed(app: App, s: Session, case: Case, row: Outbox, now: datetime, why: str) -> None:
+def _unconfirmed(
+    app: App, s: Session, case: Case | None, row: Outbox, now: datetime, why: str
+) -> None:
     _transition(s, row, OutboxState.FAILED, now)
     row.blocked_reason = why[:500]
-    record(s, case.id, now, "failed", f"{row.kind} failed: {why}", "R26", key=row.key)
+    record(s, row.case_id, now, "failed", f"{row.kind} failed: {why}", "R26", key=row.key)
+    log.warning("send failed", kind=row.kind, key=row.key)
+    if case is None:
+        return
     plan_row(
         app,
         s,
@@ -549,9 +585,21 @@ def _unconfirmed(app: App, s: Session, case: Case, row: Outbox, now: datetime, w
     refresh_due(s, case, app.calendar, app.settings.policy)
 
 
-def _mark_sent(app: App, s: Session, case: Case, row: Outbox, now: datetime) -> None:
+def _mark_sent(app: App, s: Session, case: Case | None, row: Outbox, now: datetime) -> None:
     _transition(s, row, OutboxState.SENT, now)
     row.sent_at = now
+    if case is None:  # a report to the managers, not part of a case
+        record(
+            s,
+            None,
+            now,
+            "sent",
+            f"{row.kind} sent to {len(row.recipients.get('to', []))} recipient(s)",
+            row.rule,
+            key=row.key,
+        )
+        log.info("sent", kind=row.kind, key=row.key)
+        return
     case.last_outbound_at = now
     case.updated_at = now
     record(s, case.id, now, "sent", f"{row.kind} sent to the customer", row.rule, key=row.key)
@@ -583,5 +631,6 @@ def recover(app: App, now: datetime) -> None:
     idempotently by key)."""
     with app.sessions() as s:
         for row in list(s.scalars(select(Outbox).where(Outbox.state == OutboxState.SENDING))):
-            _settle(app, s, s.get(Case, row.case_id), row, now, "interrupted while sending", now)
+            case = s.get(Case, row.case_id) if row.case_id is not None else None
+            _settle(app, s, case, row, now, "interrupted while sending", now)
             s.commit()

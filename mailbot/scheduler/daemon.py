@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import structlog
 
 from mailbot.app import App
-from mailbot.cycle import evaluate_step, release_step, sync_step
+from mailbot.cycle import evaluate_step, release_step, summary_step, sync_step
 
 log = structlog.get_logger("mailbot.daemon")
 
@@ -58,6 +58,21 @@ def run(app: App, stop: threading.Event | None = None) -> None:
         seconds=min(poll, 60),
         id="release",
         next_run_time=first,
+    )
+
+    from apscheduler.triggers.cron import CronTrigger
+
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    at = app.settings.summary_time
+    scheduler.add_job(
+        _guarded("summary", summary_step, app),
+        CronTrigger(
+            day_of_week=days[app.settings.summary_weekday],
+            hour=at.hour,
+            minute=at.minute,
+            timezone=app.calendar.tz,
+        ),
+        id="summary",
     )
 
     def _stop(signum, _frame):  # type: ignore[no-untyped-def]

@@ -111,14 +111,14 @@ def upcoming(app: App, now: datetime) -> list[dict[str, Any]]:
     items = []
     with app.sessions() as s:
         for row in s.scalars(select(Outbox).where(Outbox.state.in_(list(OPEN_OUTBOX_STATES)))):
-            case = s.get(Case, row.case_id)
+            case = s.get(Case, row.case_id) if row.case_id is not None else None
             verb = (
                 "send" if row.state in ("approved", "scheduled", "sending") else "awaiting approval"
             )
             items.append(
                 {
                     "when": _iso(row.send_at or row.due_at),
-                    "case": case.number,
+                    "case": case.number if case else "(weekly summary)",
                     "action": f"{verb}: {row.kind}",
                     "rule": row.rule,
                     "reason": row.reason,

@@ -111,3 +111,29 @@ def test_r29_summary_renders_in_headless_chromium_with_chart_and_table_visible(w
         (abs(pixels[:, :, 0] - 0xF2 / 255) < 0.02) & (abs(pixels[:, :, 2] - 0xFA / 255) < 0.02)
     ).sum()
     assert table_header > 2000  # the state table's shaded header row is painted
+
+
+def test_r29_weekly_summary_is_planned_once_held_for_business_time_and_sent_once(tmp_path, db_url):
+    from email import message_from_bytes
+
+    w = World(
+        tmp_path, db_url, berlin(2026, 11, 30, 7, 30), summary=True
+    )  # Monday, before the 08:00 summary time
+    try:
+        w.customer(subject=f"Pipeline fails - TrackingID#{helpers.CASE}")
+        w.tick()
+        assert not any(m["X-Mailbot-Kind"] == "summary_weekly" for m in w.sent())
+        w.at(berlin(2026, 11, 30, 8, 1)).tick()  # due, but 08:01 is before working hours (R23)
+        w.tick()
+        assert w.sent() == []
+        w.at(berlin(2026, 11, 30, 9)).tick()
+        w.at(berlin(2026, 11, 30, 9, 5)).tick()
+        w.at(berlin(2026, 12, 2, 9)).tick()
+        summaries = [m for m in w.sent() if m["X-Mailbot-Kind"] == "summary_weekly"]
+        assert len(summaries) == 1 and summaries[0]["To"] == "sam.okafor@contoso.example"
+        sent_at = message_from_bytes(summaries[0].as_bytes())["Date"]
+        assert "09:00" in sent_at or "08:00:00 +0000" in sent_at  # 09:00 Berlin
+        w.at(berlin(2026, 12, 7, 9, 30)).tick()  # next Monday: the next week's summary
+        assert len([m for m in w.sent() if m["X-Mailbot-Kind"] == "summary_weekly"]) == 2
+    finally:
+        w.close()

@@ -27,9 +27,11 @@ def berlin(y, m, d, hh=0, mm=0) -> datetime:
 
 
 class World:
-    def __init__(self, tmp: Path, db_url: str, start: datetime, **policy) -> None:
+    def __init__(
+        self, tmp: Path, db_url: str, start: datetime, summary: bool = False, **policy
+    ) -> None:
         self.tmp = tmp
-        self.settings = helpers.settings(tmp, db_url, **policy)
+        self.settings = helpers.settings(tmp, db_url, summary, **policy)
         self.root = self.settings.mailbox.maildir_path
         self.pickup = self.settings.mailbox.pickup_dir
         self.traveller = time_machine.travel(start, tick=False)
