@@ -233,7 +233,7 @@ def _timeline(app) -> list[dict]:  # type: ignore[no-untyped-def]
         for e in s.scalars(select(Event).order_by(Event.at, Event.id)):
             if e.kind not in SHOWN or e.kind == "planned":
                 continue
-            number = numbers.get(e.case_id, "")
+            number = numbers.get(e.case_id, "") if e.case_id is not None else "managers"
             out.append(
                 {
                     "at": f"{cal.local(e.at):%a %d %b %H:%M}",
