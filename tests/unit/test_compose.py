@@ -87,6 +87,8 @@ def test_r25_drafts_are_complete_and_markers_are_found():
 
 
 def test_r18_last_quality_response_covers_the_outline():
+    """R18: name, greeting, purpose, the request, what was done, reopening, advice, the
+    survey, thanks and the full signature with the manager's contact."""
     text = render(MailKind.LQR_RESOLVED, ENG, DATA, "s").text
     for part in (
         "Hello Maria",

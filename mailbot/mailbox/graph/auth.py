@@ -29,6 +29,15 @@ class TokenProvider(Protocol):
     def token(self) -> str: ...
 
 
+def _http(verify: bool | str):  # type: ignore[no-untyped-def]
+    """The HTTP session msal signs in through (TLS verification on, or a CA bundle)."""
+    import requests
+
+    session = requests.Session()
+    session.verify = verify
+    return session
+
+
 def _raise_for(result: dict, what: str) -> str:
     if "access_token" in result:
         return result["access_token"]
@@ -51,18 +60,15 @@ class AppOnlyTokens:
         verify: bool | str = True,
     ) -> None:
         import msal
-        import requests
 
         if not secret and not certificate:
             raise GraphAuthError("app-only auth needs a client secret or a certificate")
-        session = requests.Session()
-        session.verify = verify
         self.scopes = [f"{graph_endpoint}/.default"]
         self.app = msal.ConfidentialClientApplication(
             client_id,
             authority=f"{authority_host}/{tenant}",
             client_credential=secret or certificate,
-            http_client=session,
+            http_client=_http(verify),
         )
 
     def token(self) -> str:
@@ -84,20 +90,17 @@ class DelegatedTokens:
         verify: bool | str = True,
     ) -> None:
         import msal
-        import requests
 
         self.cache_path = cache_path
         self.cache = msal.SerializableTokenCache()
         if cache_path.exists():
             self.cache.deserialize(cache_path.read_text(encoding="utf-8"))
-        session = requests.Session()
-        session.verify = verify
         self.scopes = [f"{graph_endpoint}/{s}" for s in self.SCOPES]
         self.app = msal.PublicClientApplication(
             client_id,
             authority=f"{authority_host}/{tenant}",
             token_cache=self.cache,
-            http_client=session,
+            http_client=_http(verify),
         )
 
     def _save(self) -> None:
