@@ -59,8 +59,8 @@ def evaluate_step(app: App) -> CycleReport:
         apply_pending(app, now)
         purge_expired(app, now)
         plan_summary_if_due(app, now)
-        outbox.recover(app, now)
-        outbox.scan_approvals(app, now)
+        # Approvals and interrupted sends are the release step's business (it runs right
+        # after, and on its own every minute in the daemon): not read twice per cycle.
         planned = outbox.evaluate(app, now)
         made = outbox.materialise(app, now)
     return CycleReport(planned=planned, materialised=made)
