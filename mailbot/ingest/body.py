@@ -21,6 +21,7 @@ _QUOTE_STARTS = re.compile(
 )
 _TAGS = re.compile(r"<(script|style)[^>]*>.*?</\1>|<[^>]+>", re.IGNORECASE | re.DOTALL)
 MAX_TEXT = 20000
+MULTIPART_BYTES = 24 * 1024
 
 
 def _part_text(part) -> str:  # type: ignore[no-untyped-def]
@@ -79,7 +80,9 @@ def extract_text(raw: bytes) -> str:
     simple = _simple_text(raw)
     if simple is not None:
         return _strip_quotes(simple)
-    msg = message_from_bytes(raw, policy=compat32)
+    # The first text part sits near the top of a multipart message; what follows is
+    # mostly attachments, which the parser would otherwise walk line by line.
+    msg = message_from_bytes(raw[:MULTIPART_BYTES], policy=compat32)
     plain = html_part = None
     for part in msg.walk():
         if part.is_multipart():
