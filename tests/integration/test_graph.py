@@ -359,3 +359,31 @@ def test_r10_outlook_category_on_the_engineers_sent_mail_is_a_signal(gw):
     with gw.app.sessions() as s:
         case = s.scalar(select(Case).where(Case.number == helpers.CASE))
         assert case.state == "solution_delivered"
+
+
+def test_r29_weekly_summary_over_graph_carries_its_chart_inline(tmp_path, db_url, monkeypatch):
+    monkeypatch.setenv("MAILBOT_TEST_GRAPH_SECRET", "s3cret-value")
+    gw = GraphWorld.__new__(GraphWorld)
+    gw.data = graph_config(tmp_path, db_url)
+    gw.data["summary"] = {"enabled": True}
+    gw.settings = config.parse(gw.data, base=tmp_path)
+    gw.fake = FakeGraph(helpers.ENGINEER)
+    gw.rsps = responses.RequestsMock(assert_all_requests_are_fired=False)
+    gw.rsps.start()
+    gw.fake.install(gw.rsps)
+    gw.traveller = time_machine.travel(berlin(2026, 11, 30, 9, 30), tick=False)
+    gw.coords = gw.traveller.start()
+    gw.sleeps = []
+    gw.app = gw.build()
+    try:
+        gw.tick()
+        gw.at(berlin(2026, 11, 30, 9, 35)).tick()
+        (summary,) = [m for m in gw.sent() if m["subject"].startswith("Weekly case summary")]
+        (image,) = summary["attachments"]
+        assert image["isInline"] and image["contentType"] == "image/png"
+        assert f"cid:{image['contentId']}" in summary["body"]["content"]
+        assert [r["emailAddress"]["address"] for r in summary["toRecipients"]] == [
+            "sam.okafor@contoso.example"
+        ]
+    finally:
+        gw.close()

@@ -252,6 +252,30 @@ class GraphMailbox:
         return {"contentType": "HTML", "content": content}
 
     @staticmethod
+    def _inline_images(message: EmailMessage) -> list[dict]:
+        """Inline images (cid:) as Graph file attachments, so HTML that shows them (the
+        weekly summary's chart) renders in Outlook."""
+        import base64
+
+        out = []
+        for part in message.walk():
+            cid = part.get("Content-ID")
+            if part.get_content_maintype() == "image" and cid:
+                out.append(
+                    {
+                        "@odata.type": "#microsoft.graph.fileAttachment",
+                        "name": part.get_filename() or "image.png",
+                        "contentType": part.get_content_type(),
+                        "contentBytes": base64.b64encode(
+                            part.get_payload(decode=True) or b""
+                        ).decode("ascii"),
+                        "contentId": cid.strip("<>"),
+                        "isInline": True,
+                    }
+                )
+        return out
+
+    @staticmethod
     def _people(value: str | None) -> list[dict]:
         from email.utils import getaddresses
 
@@ -299,10 +323,11 @@ class GraphMailbox:
             )
             moved = self.client.post(f"{self.u}/messages/{did}/move", {"destinationId": target})
             return ItemRef(folder, moved["id"], moved["id"])
-        created = self.client.post(
-            f"{self.u}/mailFolders/{target}/messages",
-            {**common, "subject": str(message["Subject"]), "body": self._body(message)},
-        )
+        body = {**common, "subject": str(message["Subject"]), "body": self._body(message)}
+        images = self._inline_images(message)
+        if images:
+            body["attachments"] = images
+        created = self.client.post(f"{self.u}/mailFolders/{target}/messages", body)
         return ItemRef(folder, created["id"], created["id"])
 
     def _original(self, message_id: str | None) -> str | None:
