@@ -37,9 +37,10 @@ def graph_config(tmp_path, db_url) -> dict:
 
 
 class GraphWorld:
-    def __init__(self, tmp_path, db_url, monkeypatch) -> None:
+    def __init__(self, tmp_path, db_url, monkeypatch, summary: bool = False) -> None:
         monkeypatch.setenv("MAILBOT_TEST_GRAPH_SECRET", "s3cret-value")
         self.data = graph_config(tmp_path, db_url)
+        self.data["summary"] = {"enabled": summary}
         self.settings = config.parse(self.data, base=tmp_path)
         self.fake = FakeGraph(helpers.ENGINEER)
         self.rsps = responses.RequestsMock(assert_all_requests_are_fired=False)
@@ -362,19 +363,7 @@ def test_r10_outlook_category_on_the_engineers_sent_mail_is_a_signal(gw):
 
 
 def test_r29_weekly_summary_over_graph_carries_its_chart_inline(tmp_path, db_url, monkeypatch):
-    monkeypatch.setenv("MAILBOT_TEST_GRAPH_SECRET", "s3cret-value")
-    gw = GraphWorld.__new__(GraphWorld)
-    gw.data = graph_config(tmp_path, db_url)
-    gw.data["summary"] = {"enabled": True}
-    gw.settings = config.parse(gw.data, base=tmp_path)
-    gw.fake = FakeGraph(helpers.ENGINEER)
-    gw.rsps = responses.RequestsMock(assert_all_requests_are_fired=False)
-    gw.rsps.start()
-    gw.fake.install(gw.rsps)
-    gw.traveller = time_machine.travel(berlin(2026, 11, 30, 9, 30), tick=False)
-    gw.coords = gw.traveller.start()
-    gw.sleeps = []
-    gw.app = gw.build()
+    gw = GraphWorld(tmp_path, db_url, monkeypatch, summary=True)
     try:
         gw.tick()
         gw.at(berlin(2026, 11, 30, 9, 35)).tick()
