@@ -33,6 +33,10 @@ def open_mailbox(settings: Settings) -> MailboxPort:
         from mailbot.mailbox.graph.adapter import open_graph
 
         return open_graph(settings)
+    if settings.mailbox.kind == "ews":
+        from mailbot.mailbox.ews.adapter import open_ews
+
+        return open_ews(settings)
     from mailbot.mailbox.maildir import open_maildir
 
     return open_maildir(settings)

@@ -40,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     with_config(
         sub.add_parser("check", help="validate the config and the mailbox; exit 2 on a problem")
     )
+    with_config(
+        sub.add_parser(
+            "login", help="sign in once for delegated OAuth (device code); the token is cached"
+        )
+    )
     db = with_config(sub.add_parser("db", help="database schema"))
     db.add_argument("action", choices=["upgrade", "current"])
     cs = with_config(
@@ -115,18 +120,45 @@ def cmd_check(args: argparse.Namespace) -> int:
             settings, migrate=False
         )  # reaches the mailbox and finds/creates its folders
     except Exception as exc:  # one line naming what failed; no traceback for a config problem
-        print(f"{settings.source}: [mailbox] {_mailbox_problem(exc)}", file=sys.stderr)
+        print(
+            f"{settings.source}: [mailbox] {_mailbox_problem(exc)}{_dns_hint(settings)}",
+            file=sys.stderr,
+        )
         return EXIT_CONFIG
     print(f"config OK: {settings.source}")
     print(
         f"  engineer {settings.engineer.name}, zone {settings.calendar.timezone.key}, holidays {settings.calendar.country}"
     )
-    print(
-        f"  mailbox {settings.mailbox.kind} at {settings.mailbox.maildir_path}, sending via {settings.mailbox.send_via}"
-    )
+    print(f"  mailbox {_mailbox_summary(settings)}, folders found")
     print(f"  database schema revision: {rev or 'none yet (run: mailbot db upgrade)'}")
     app.engine.dispose()
     return 0
+
+
+def _mailbox_summary(settings) -> str:  # type: ignore[no-untyped-def]
+    mb = settings.mailbox
+    if mb.kind == "ews":
+        where = mb.ews.service_endpoint or "autodiscover"
+        return f"ews {mb.ews.email} at {where} ({mb.ews.auth}, {mb.ews.access})"
+    if mb.kind == "graph":
+        return f"graph {mb.graph.user} ({mb.graph.auth})"
+    return f"maildir at {mb.maildir_path}, sending via {mb.send_via}"
+
+
+def _dns_hint(settings) -> str:  # type: ignore[no-untyped-def]
+    """For EWS: whether the server's name resolves, so DNS is told apart from the rest."""
+    import socket
+    from urllib.parse import urlparse
+
+    ews = settings.mailbox.ews
+    if ews is None or not ews.service_endpoint:
+        return ""
+    host = urlparse(ews.service_endpoint).hostname or ""
+    try:
+        socket.getaddrinfo(host, 443)
+    except OSError:
+        return f" (DNS: {host} does not resolve)"
+    return ""
 
 
 def _mailbox_problem(exc: Exception) -> str:
@@ -137,6 +169,10 @@ def _mailbox_problem(exc: Exception) -> str:
     from mailbot.mailbox.graph.client import GraphError, GraphPermissionError
 
     text = str(exc)
+    from mailbot.mailbox.port import MailboxError
+
+    if isinstance(exc, MailboxError):  # EWS errors already say what failed
+        return text
     if isinstance(exc, GraphAuthError):
         return f"sign-in failed: {text}"
     if isinstance(exc, GraphPermissionError):
@@ -151,21 +187,30 @@ def _mailbox_problem(exc: Exception) -> str:
 
 
 def cmd_login(args: argparse.Namespace) -> int:
-    from mailbot.mailbox.graph.auth import DelegatedTokens
-
+    """Device-code sign-in for delegated OAuth (Graph, or EWS with auth = "oauth-delegated")."""
     settings = _load(args.config)
-    g = settings.mailbox.graph
-    if g is None or g.auth != "delegated":
+    g, e = settings.mailbox.graph, settings.mailbox.ews
+    if g is not None and g.auth == "delegated":
+        from mailbot.mailbox.graph.auth import DelegatedTokens
+
+        verify = str(g.ca_bundle) if g.ca_bundle else True
+        tokens = DelegatedTokens(
+            g.tenant_id, g.client_id, g.authority_host, g.endpoint, g.token_cache, verify
+        )
+        cache = g.token_cache
+    elif e is not None and e.auth == "oauth-delegated":
+        from mailbot.mailbox.ews.connect import login_tokens
+
+        tokens, cache = login_tokens(e), e.token_cache
+    else:
         print(
-            f'{settings.source}: [mailbox.graph.auth] login is for delegated auth (kind = "graph", auth = "delegated")',
+            f"{settings.source}: [mailbox] login is for delegated OAuth: "
+            'kind = "graph" with auth = "delegated", or kind = "ews" with auth = "oauth-delegated"',
             file=sys.stderr,
         )
         return EXIT_CONFIG
-    verify = str(g.ca_bundle) if g.ca_bundle else True
-    DelegatedTokens(
-        g.tenant_id, g.client_id, g.authority_host, g.endpoint, g.token_cache, verify
-    ).login(print)
-    print(f"signed in; token cache at {g.token_cache} (owner-only)")
+    tokens.login(print)
+    print(f"signed in; token cache at {cache} (owner-only)")
     return 0
 
 

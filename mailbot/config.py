@@ -106,6 +106,28 @@ class GraphSettings:
 
 
 @dataclass(frozen=True)
+class EwsSettings:
+    """Exchange Server or Exchange Online through EWS (see mailbot/mailbox/ews)."""
+
+    email: str  # the mailbox's primary SMTP address
+    auth: str  # "ntlm", "basic", "oauth-app" (client credentials) or "oauth-delegated"
+    access: str  # "delegate" or "impersonation"
+    service_endpoint: str | None  # explicit EWS URL; None means autodiscover
+    version: str | None  # a fixed Exchange version ("2016", "15.1.2507.6"); None: ask the server
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    certificate_path: Path | None = None
+    certificate_thumbprint: str | None = None
+    authority_host: str = "https://login.microsoftonline.com"
+    oauth_resource: str = "https://outlook.office365.com"
+    token_cache: Path | None = None
+    ca_bundle: Path | None = None
+
+
+@dataclass(frozen=True)
 class MailboxSettings:
     kind: str
     folders: Folders
@@ -114,6 +136,7 @@ class MailboxSettings:
     pickup_dir: Path | None = None
     smtp: SmtpSettings | None = None
     graph: GraphSettings | None = None
+    ews: EwsSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -485,6 +508,88 @@ def _graph(g: _Reader, base: Path, data_dir: Path) -> GraphSettings:
     )
 
 
+EWS_AUTH = ("ntlm", "basic", "oauth-app", "oauth-delegated")
+
+
+def _ews(e: _Reader, base: Path, data_dir: Path) -> EwsSettings:
+    auth = e.str("auth", "ntlm") or "ntlm"
+    if auth not in EWS_AUTH:
+        raise e.error("auth", f"must be one of {', '.join(EWS_AUTH)}")
+    endpoint = e.str("service_endpoint")
+    autodiscover = e.bool("autodiscover", False)
+    if endpoint and autodiscover:
+        raise e.error(
+            "autodiscover", "give either service_endpoint or autodiscover = true, not both"
+        )
+    if not endpoint and not autodiscover:
+        raise e.error(
+            "service_endpoint",
+            "is required (e.g. https://mail.contoso.com/EWS/Exchange.asmx) unless autodiscover = true",
+        )
+    if endpoint and not endpoint.lower().startswith("https://"):
+        raise e.error(
+            "service_endpoint", "must be an https:// URL (credentials never travel in clear)"
+        )
+    version = e.str("version")
+    if version is not None:
+        from mailbot.mailbox.ews.versions import parse_version
+
+        try:
+            parse_version(version)
+        except ValueError as exc:
+            raise e.error("version", str(exc)) from None
+    default_access = "impersonation" if auth == "oauth-app" else "delegate"
+    access = e.str("access", default_access) or default_access
+    if access not in ("delegate", "impersonation"):
+        raise e.error("access", 'must be "delegate" or "impersonation"')
+    if auth == "oauth-app" and access != "impersonation":
+        raise e.error("access", "app-only OAuth reaches a mailbox only by impersonation")
+    ca = e.str("ca_bundle")
+    ca_path = _resolve(base, ca) if ca else None
+    if ca_path and not ca_path.exists():
+        raise e.error("ca_bundle", f"{ca_path} does not exist")
+    values: dict[str, Any] = {}
+    if auth in ("ntlm", "basic"):
+        values["username"] = e.str("username", required=True)
+        values["password"] = e.secret("password")
+        if values["password"] is None:
+            raise e.error("password_env", f"{auth} auth needs password_env")
+    else:
+        values["tenant_id"] = e.str("tenant_id", required=True)
+        values["client_id"] = e.str("client_id", required=True)
+        values["authority_host"] = (
+            e.str("authority_host", "https://login.microsoftonline.com") or ""
+        ).rstrip("/")
+        values["oauth_resource"] = (
+            e.str("oauth_resource", "https://outlook.office365.com") or ""
+        ).rstrip("/")
+        values["token_cache"] = _resolve(
+            base, e.str("token_cache", str(data_dir / "ews-token-cache.json")) or ""
+        )
+    if auth == "oauth-app":
+        values["client_secret"] = e.secret("client_secret")
+        cert_raw = e.str("certificate_path")
+        if cert_raw:
+            cert = _resolve(base, cert_raw)
+            if not cert.exists():
+                raise e.error("certificate_path", f"{cert} does not exist")
+            values["certificate_path"] = cert
+            values["certificate_thumbprint"] = e.str("certificate_thumbprint", required=True)
+        if not values["client_secret"] and not cert_raw:
+            raise e.error(
+                "client_secret_env", "app-only auth needs client_secret_env or certificate_path"
+            )
+    return EwsSettings(
+        email=e.email("email") or "",
+        auth=auth,
+        access=access,
+        service_endpoint=endpoint,
+        version=version,
+        ca_bundle=ca_path,
+        **values,
+    )
+
+
 def _mailbox(mb: _Reader, base: Path, data_dir: Path) -> MailboxSettings:
     kind = mb.str("kind", "maildir")
     f = mb.table("folders")
@@ -511,8 +616,14 @@ def _mailbox(mb: _Reader, base: Path, data_dir: Path) -> MailboxSettings:
             folders=folders,
             graph=_graph(mb.table("graph", required=True), base, data_dir),
         )
+    if kind == "ews":
+        return MailboxSettings(
+            kind="ews",
+            folders=folders,
+            ews=_ews(mb.table("ews", required=True), base, data_dir),
+        )
     if kind != "maildir":
-        raise mb.error("kind", f'{kind!r} is not available in this build; use "maildir" or "graph"')
+        raise mb.error("kind", f'{kind!r} is not a mailbox kind; use "maildir", "ews" or "graph"')
     md = mb.table("maildir")
     path = _resolve(base, md.str("path", required=True) or "")
     send_via = md.str("send", "pickup")

@@ -129,10 +129,14 @@ class FakeGraph:
 
     # -- wiring -----------------------------------------------------------------------------
     def install(self, rsps: responses.RequestsMock) -> None:
-        rsps.add_callback(responses.GET, re.compile(rf"{LOGIN}/.*"), callback=self._login_get)
-        rsps.add_callback(responses.POST, re.compile(rf"{LOGIN}/.*/token"), callback=self._token)
+        self.install_login(rsps)
         for method in ("GET", "POST", "PATCH", "DELETE"):
             rsps.add_callback(method, re.compile(rf"{re.escape(GRAPH)}/.*"), callback=self._graph)
+
+    def install_login(self, rsps: responses.RequestsMock) -> None:
+        """Only the sign-in endpoints msal calls (the EWS fake uses them for OAuth)."""
+        rsps.add_callback(responses.GET, re.compile(rf"{LOGIN}/.*"), callback=self._login_get)
+        rsps.add_callback(responses.POST, re.compile(rf"{LOGIN}/.*/token"), callback=self._token)
 
     def _login_get(self, request):
         tenant = urlparse(request.url).path.split("/")[1]

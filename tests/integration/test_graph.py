@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import pytest
 import responses
-import time_machine
 from sqlalchemy import select
 
-from mailbot import app as app_mod
 from mailbot import cli, config
-from mailbot.cycle import run_cycle, sync_step
+from mailbot.cycle import sync_step
 from mailbot.domain.kinds import OutboxState
 from mailbot.mailbox.port import MailboxError
-from mailbot.store.models import MailItem, Outbox
+from mailbot.store.models import MailItem
 from tests import helpers
 from tests.integration.fake_graph import FakeGraph
+from tests.integration.remote_world import RemoteWorld
 from tests.integration.world import berlin
 
 CUSTOMER = f"Maria Lopez <{helpers.CUSTOMER}>"
@@ -36,42 +35,15 @@ def graph_config(tmp_path, db_url) -> dict:
     return data
 
 
-class GraphWorld:
+class GraphWorld(RemoteWorld):
     def __init__(self, tmp_path, db_url, monkeypatch, summary: bool = False) -> None:
         monkeypatch.setenv("MAILBOT_TEST_GRAPH_SECRET", "s3cret-value")
-        self.data = graph_config(tmp_path, db_url)
-        self.data["summary"] = {"enabled": summary}
-        self.settings = config.parse(self.data, base=tmp_path)
-        self.fake = FakeGraph(helpers.ENGINEER)
-        self.rsps = responses.RequestsMock(assert_all_requests_are_fired=False)
-        self.rsps.start()
-        self.fake.install(self.rsps)
-        self.traveller = time_machine.travel(berlin(2026, 11, 30, 9, 30), tick=False)
-        self.coords = self.traveller.start()
-        self.sleeps: list[float] = []
-        self.app = self.build()
+        data = graph_config(tmp_path, db_url)
+        data["summary"] = {"enabled": summary}
+        super().__init__(tmp_path, data, FakeGraph(helpers.ENGINEER))
 
-    def build(self):
-        app = app_mod.build(self.settings)
-        app.mailbox.client.sleep = self.sleeps.append  # tests travel in time, they never sleep
-        return app
-
-    def restart(self) -> None:
-        self.app.engine.dispose()
-        self.app = self.build()
-
-    def close(self) -> None:
-        self.app.engine.dispose()
-        self.traveller.stop()
-        self.rsps.stop()
-        self.rsps.reset()
-
-    def at(self, when):
-        self.coords.move_to(when)
-        return self
-
-    def tick(self):
-        return run_cycle(self.app)
+    def quiet(self, app) -> None:  # type: ignore[no-untyped-def]
+        app.mailbox.client.sleep = self.sleeps.append
 
     def folder(self, name: str) -> str:
         return self.app.mailbox.folder_id(name)
@@ -85,10 +57,6 @@ class GraphWorld:
         for m in drafts:
             self.fake.move(m["id"], approved)
         return len(drafts)
-
-    def rows(self) -> list[Outbox]:
-        with self.app.sessions() as s:
-            return list(s.scalars(select(Outbox).order_by(Outbox.id)))
 
     def sent(self) -> list[dict]:
         return self.fake.in_folder(self.fake.folder("sentitems"))

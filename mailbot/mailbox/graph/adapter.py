@@ -26,8 +26,10 @@ from urllib.parse import quote
 
 import structlog
 
+from mailbot.ingest.body import html_to_text
 from mailbot.mailbox.graph.client import GraphClient, GraphError
-from mailbot.mailbox.port import KEY_HEADER, Changes, ItemRef, MailboxError, SentLookup
+from mailbot.mailbox.port import Changes, ItemRef, MailboxError, SentLookup
+from mailbot.mailbox.rfc822 import assemble, header_lines
 
 log = structlog.get_logger("mailbot.graph")
 KEY_PROP = "String {6f0b4b9e-2c44-4d55-9a4f-8d1c1f9a4b21} Name MailbotKey"
@@ -70,11 +72,7 @@ def render_rfc822(item: dict) -> bytes:
     lines: list[str] = []
     raw_headers = item.get("internetMessageHeaders") or []
     if raw_headers:
-        lines += [
-            f"{h.get('name')}: {' '.join(str(h.get('value', '')).split())}"
-            for h in raw_headers
-            if h.get("name")
-        ]
+        lines += header_lines((h.get("name"), h.get("value")) for h in raw_headers)
     else:
         lines.append(f"From: {_address(item.get('from'))}")
         for field, name in (("toRecipients", "To"), ("ccRecipients", "Cc")):
@@ -89,16 +87,11 @@ def render_rfc822(item: dict) -> bytes:
             )
         if item.get("internetMessageId"):
             lines.append(f"Message-ID: {item['internetMessageId']}")
-    key = _key_of(item)
-    if key:
-        lines.append(f"{KEY_HEADER}: {key}")
-    if item.get("categories"):
-        lines.append(f"Keywords: {', '.join(item['categories'])}")
     body = item.get("body") or {}
     text = body.get("content") or ""
-    ctype = "text/html" if (body.get("contentType") or "").lower() == "html" else "text/plain"
-    lines.append(f"Content-Type: {ctype}; charset=utf-8")
-    return ("\n".join(lines) + "\n\n" + text).encode("utf-8", "replace")
+    if (body.get("contentType") or "").lower() == "html":
+        text = html_to_text(text)
+    return assemble(lines, _key_of(item), item.get("categories") or [], text)
 
 
 class GraphMailbox:

@@ -1,4 +1,5 @@
-"""Tokens for Graph with msal.
+"""OAuth tokens with msal, for Graph and for EWS (the resource differs: graph.microsoft.com
+or outlook.office365.com; ``expires_in`` of the last token lets EWS refresh ahead of time).
 
 - App-only (client credentials, a secret or a certificate): the admin scopes the app to
   the engineer's mailbox (RBAC for Applications in Exchange Online).
@@ -64,6 +65,7 @@ class AppOnlyTokens:
         if not secret and not certificate:
             raise GraphAuthError("app-only auth needs a client secret or a certificate")
         self.scopes = [f"{graph_endpoint}/.default"]
+        self.expires_in = 3600
         self.app = msal.ConfidentialClientApplication(
             client_id,
             authority=f"{authority_host}/{tenant}",
@@ -72,7 +74,9 @@ class AppOnlyTokens:
         )
 
     def token(self) -> str:
-        return _raise_for(self.app.acquire_token_for_client(scopes=self.scopes), "app-only sign-in")
+        result = self.app.acquire_token_for_client(scopes=self.scopes)
+        self.expires_in = int(result.get("expires_in") or 3600)
+        return _raise_for(result, "app-only sign-in")
 
 
 class DelegatedTokens:
@@ -88,14 +92,16 @@ class DelegatedTokens:
         graph_endpoint: str,
         cache_path: Path,
         verify: bool | str = True,
+        scopes: tuple[str, ...] | None = None,
     ) -> None:
         import msal
 
         self.cache_path = cache_path
+        self.expires_in = 3600
         self.cache = msal.SerializableTokenCache()
         if cache_path.exists():
             self.cache.deserialize(cache_path.read_text(encoding="utf-8"))
-        self.scopes = [f"{graph_endpoint}/{s}" for s in self.SCOPES]
+        self.scopes = [f"{graph_endpoint}/{s}" for s in (scopes or self.SCOPES)]
         self.app = msal.PublicClientApplication(
             client_id,
             authority=f"{authority_host}/{tenant}",
@@ -119,6 +125,7 @@ class DelegatedTokens:
         result = self.app.acquire_token_silent(self.scopes, account=accounts[0])
         if not result:
             raise GraphAuthError("the sign-in has expired: run `mailbot login --config FILE` again")
+        self.expires_in = int(result.get("expires_in") or 3600)
         self._save()
         return _raise_for(result, "silent token refresh")
 
