@@ -71,7 +71,7 @@ def main() -> None:
     print("Graph requests (HTTP answered locally):")
     request_counts(make_fake, graph_app, load, operations)
     n = 1000
-    graph = remote_rate(make_fake, graph_app, load, n)
+    graph, _ = remote_rate(make_fake, graph_app, load, n)
     maildir = maildir_rate(n)
     print(f"ingest over Graph (local HTTP): {graph:7.0f} msg/s")
     print(f"ingest from Maildir           : {maildir:7.0f} msg/s (same {n} messages)")
