@@ -64,7 +64,10 @@ def _parser() -> argparse.ArgumentParser:
         nargs="?",
         help="solution-delivered, waiting, researching, called-reached, premier, closed",
     )
-    c.add_argument("--value", help="signal value (e.g. the TAM's address for premier)")
+    c.add_argument(
+        "--value",
+        help="signal value: the TAM's address for premier, the end date (YYYY-MM-DD) for pause",
+    )
     pl = with_config(
         sub.add_parser("plan", help="what will be drafted, reminded and sent, and when")
     )
@@ -324,6 +327,41 @@ COMMANDS = {
 }
 
 
+def _rehearsal_clock(command: str) -> int:
+    """``MAILBOT_NOW`` (an ISO 8601 instant with its offset) sets the clock for one
+    command: scripted scenarios and rehearsals against a test mailbox travel in time
+    through the CLI. The daemon always runs on the real clock."""
+    import os
+
+    raw = os.environ.get("MAILBOT_NOW")
+    if not raw:
+        return 0
+    from datetime import UTC, datetime
+
+    from mailbot import clock
+
+    if command == "run":
+        print(
+            f"MAILBOT_NOW is set, but `{command}` runs on the real clock: unset it",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    try:
+        instant = datetime.fromisoformat(raw)
+    except ValueError:
+        instant = None
+    if instant is None or instant.tzinfo is None:
+        print(
+            f"MAILBOT_NOW={raw!r} is not an instant with an offset, e.g. 2026-11-30T10:00+01:00",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    fixed = instant.astimezone(UTC)
+    clock.use(lambda: fixed)
+    print(f"rehearsal clock: now is {raw} (MAILBOT_NOW)", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from mailbot.config import ConfigError
@@ -331,6 +369,9 @@ def main(argv: list[str] | None = None) -> int:
 
     configure()
     try:
+        refused = _rehearsal_clock(args.command)
+        if refused:
+            return refused
         return COMMANDS[args.command](args)
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)

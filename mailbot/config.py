@@ -154,6 +154,7 @@ class Policy:
     ooo_default_pause_business_days: int = 5  # R15
     rate_limit_per_minute: int = 30  # R26
     rejected_draft_hold_business_days: int = 3
+    pause_business_days: int = 5  # the Pause signal without a date
     retention_days_after_closure: int = 90  # R28
 
 
@@ -406,6 +407,7 @@ def parse(data: dict[str, Any], file: str = "<config>", base: Path | None = None
         rejected_draft_hold_business_days=pol.int(
             "rejected_draft_hold_business_days", defaults.rejected_draft_hold_business_days, 1
         ),
+        pause_business_days=pol.int("pause_business_days", defaults.pause_business_days, 1),
         retention_days_after_closure=pol.int(
             "retention_days_after_closure", defaults.retention_days_after_closure, 1
         ),

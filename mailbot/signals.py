@@ -4,7 +4,7 @@ written into the case timeline."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 
@@ -25,6 +25,7 @@ SIGNALS = {
     "collaboration": "you are not the case owner: no strikes, a reminder to confirm closure with the owner (R22)",
     "upset": "the customer is dissatisfied: reminders to propose a call and involve a senior engineer (R08, R30)",
     "premier": "Premier case: the TAM is reminded before strike 1 (R11) and copied on closure (R14)",
+    "pause": "you paused the case: no follow-ups or strikes to the customer until the date given",
     "closed": "you closed the case yourself",
 }
 
@@ -38,6 +39,11 @@ def add(
 ) -> None:
     if name not in SIGNALS:
         raise UnknownSignal(f"unknown signal {name!r}; known: {', '.join(SIGNALS)}")
+    if name == "pause" and value:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise UnknownSignal(f"pause --value {value!r} is not a date like 2026-12-15") from None
     with app.sessions() as s:
         if case_by_number(s, number) is None:
             raise LookupError(f"no case {number}")
@@ -53,7 +59,8 @@ def apply_pending(app: App, now: datetime) -> int:
             sig.applied_at = now
             if case is None:
                 continue
-            apply_signal(case, sig.name, sig.at, now, sig.value)
+            hold = pause_until(app, sig.at, sig.value) if sig.name == "pause" else None
+            apply_signal(case, sig.name, sig.at, now, sig.value, hold)
             record(
                 s,
                 case.id,
@@ -66,6 +73,16 @@ def apply_pending(app: App, now: datetime) -> int:
             applied += 1
         s.commit()
     return applied
+
+
+def pause_until(app: App, at: datetime, value: str | None) -> datetime:
+    """The end of a pause: the date the engineer gave (at the start of that business
+    day), else ``policy.pause_business_days`` business days on."""
+    cal = app.calendar
+    if value:
+        day = date.fromisoformat(value)
+        return cal.next_business_time(cal.at_local(day, cal.start))
+    return cal.add_business_days(at, app.settings.policy.pause_business_days)
 
 
 def rule_of(name: str) -> str | None:
@@ -83,7 +100,12 @@ def rule_of(name: str) -> str | None:
 
 
 def apply_signal(
-    case: Case, name: str, at: datetime, now: datetime, value: str | None = None
+    case: Case,
+    name: str,
+    at: datetime,
+    now: datetime,
+    value: str | None = None,
+    hold_until: datetime | None = None,
 ) -> None:
     """Change the case as the engineer said (from the CLI or an Outlook category)."""
     if name == "solution-delivered":
@@ -111,6 +133,8 @@ def apply_signal(
     elif name == "premier":
         case.premier = True
         case.tam_email = value or case.tam_email
+    elif name == "pause" and hold_until is not None:
+        case.hold_until, case.hold_why = hold_until, "you paused the case"
     elif name == "closed":
         case.state, case.closed_at = CaseState.CLOSED, now
     case.updated_at = now

@@ -21,6 +21,7 @@ SIGNAL_NAMES = {
     "collaboration": "collaboration",
     "premier": "premier",
     "upset": "upset",
+    "pause": "pause",
 }
 PROMISE = re.compile(
     r"\b(i will|i'll|i shall|we will|we'll)\s+(update you|get back to you|follow up|send you|come back to you|contact you|"

@@ -123,7 +123,7 @@ def file_message(
     if msg.direction == Direction.CUSTOMER:
         _customer(s, case, msg, cal, settings, now)
     elif msg.direction == Direction.ENGINEER:
-        _engineer(s, case, msg, cal, now)
+        _engineer(s, case, msg, cal, settings, now)
     else:
         record(
             s,
@@ -183,7 +183,7 @@ def _customer(
         refs = (msg.header("References") + " " + msg.message_id).split()
         case.thread_references = " ".join(refs[-20:])
     case.paused_until = None
-    case.hold_until = None
+    case.hold_until = case.hold_why = None
     before = case.state
     intent = msg.facts.get("intent")
     words = msg.facts.get("intent_words")
@@ -270,7 +270,7 @@ def _attention(
 
 
 def _engineer(
-    s: Session, case: Case, msg: IncomingMessage, cal: BusinessCalendar, now: datetime
+    s: Session, case: Case, msg: IncomingMessage, cal: BusinessCalendar, settings, now: datetime
 ) -> None:
     when = msg.when
     if msg.automatic:  # our own sends and reminders come back through Sent Items / Inbox
@@ -305,7 +305,12 @@ def _engineer(
         if name not in ("solution_delivered", "waiting_info", "researching"):
             from mailbot.signals import SIGNALS, apply_signal, rule_of
 
-            apply_signal(case, name, when, now)
+            hold = (
+                cal.add_business_days(when, settings.policy.pause_business_days)
+                if name == "pause"
+                else None
+            )
+            apply_signal(case, name, when, now, hold_until=hold)
             record(
                 s,
                 case.id,
@@ -325,7 +330,7 @@ def _engineer(
     if case.state != before:
         case.phase_started_at = when
         case.customer_named_date = None
-        case.hold_until = None
+        case.hold_until = case.hold_why = None
     how = ""
     if signal:
         how = f"; signal {signal.replace('_', ' ')} from {msg.facts.get('signal_source')}"

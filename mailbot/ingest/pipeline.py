@@ -8,6 +8,7 @@ from mailbot.ingest import (
     case_number,
     direction,
     engineer_signals,
+    excerpt,
     intent,
     out_of_office,
     secrets,
@@ -29,6 +30,7 @@ FILTERS = (
     intent.apply,
     sentiment.apply,
     engineer_signals.apply,
+    excerpt.apply,
 )
 
 

@@ -54,6 +54,16 @@ def secret_kind(text: str) -> str | None:
     return None
 
 
+def mask_secrets(text: str) -> str:
+    """``text`` with every secret replaced by its kind in brackets (for stored excerpts)."""
+    lowered = text.lower()
+    if not any(hint in lowered for hint in HINTS):
+        return text
+    for kind, pattern in PATTERNS:
+        text = pattern.sub(f"[{kind} removed]", text)
+    return text
+
+
 def apply(msg: IncomingMessage, ctx: IngestContext) -> None:
     if not msg.written_by(Direction.CUSTOMER):
         return

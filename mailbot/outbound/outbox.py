@@ -138,6 +138,10 @@ def _template_data(app: App, s: Session, case: Case, row: Outbox) -> dict:
     closure = (row.facts or {}).get("closure_date")
     if closure:
         data["closure_date"] = f"{datetime.fromisoformat(closure):%A %d %B %Y}"
+    if row.kind == MailKind.REMIND_CLOSURE_CHECKLIST:
+        from mailbot.outbound.closure_notes import closure_notes
+
+        data["notes"] = closure_notes(s, case, cal)  # R20
     return data
 
 
@@ -305,6 +309,7 @@ def _reject(app: App, s: Session, case: Case, row: Outbox, now: datetime, why: s
         case.hold_until = app.calendar.add_business_days(
             now, app.settings.policy.rejected_draft_hold_business_days
         )
+        case.hold_why = "you rejected the last draft"
         why += f"; the next follow-up waits until {app.calendar.local(case.hold_until):%a %d %b}"
     record(s, case.id, now, "rejected", why, row.rule, key=row.key)
     refresh_due(s, case, app.calendar, app.settings.policy)

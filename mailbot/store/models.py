@@ -80,6 +80,7 @@ class Case(Base):
     named_date_words: Mapped[str | None] = mapped_column(String(200))
     paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hold_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hold_why: Mapped[str | None] = mapped_column(String(200))  # rejected draft, or a pause
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_customer_message_id: Mapped[str | None] = mapped_column(String(998))
     thread_references: Mapped[str | None] = mapped_column(Text)

@@ -95,6 +95,7 @@ def case_view(case: Case, rows: list[Outbox]) -> CaseView:
         named_date_words=case.named_date_words,
         paused_until=case.paused_until,
         hold_until=case.hold_until,
+        hold_why=case.hold_why,
         secret_pending=case.secret_pending,
         nudges_in_phase=nudges,
         kinds_in_phase=in_phase,

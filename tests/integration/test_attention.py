@@ -99,3 +99,29 @@ def test_r06_engineer_promise_is_reminded_when_due_and_cleared_when_kept(world):
     world.tick()
     assert world.case().promise_due is None
     assert any("kept" in e.reason for e in world.events("promise"))
+
+
+def test_pause_signal_holds_follow_ups_until_the_date_given(world):
+    signals.add(world.app, helpers.CASE, "pause", world.now(), value="2026-12-10")
+    world.at(berlin(2026, 11, 30, 11)).tick()
+    world.at(berlin(2026, 12, 3, 11)).tick()  # the follow-up would be due now (R07)
+    world.at(berlin(2026, 12, 9, 16)).tick()
+    assert world.drafts() == []
+    case = world.case()
+    assert case.hold_until == berlin(2026, 12, 10, 9) and case.hold_why == "you paused the case"
+    world.at(berlin(2026, 12, 10, 9, 5)).tick()
+    assert world.draft_kinds() == ["followup_info"]
+    with pytest.raises(signals.UnknownSignal, match="not a date"):
+        signals.add(world.app, helpers.CASE, "pause", world.now(), value="soon")
+
+
+def test_pause_from_an_outlook_category_holds_for_the_configured_business_days(world):
+    world.at(berlin(2026, 11, 30, 11)).engineer_sent(
+        "Could you send the logs when you are back?", keywords="Mailbot: Pause"
+    )
+    world.tick()
+    assert world.case().hold_until == berlin(2026, 12, 7, 11)  # 5 business days
+    world.at(berlin(2026, 12, 4, 11)).tick()
+    assert world.drafts() == []
+    world.at(berlin(2026, 12, 7, 11, 5)).tick()
+    assert world.draft_kinds() == ["followup_info"]

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from mailbot.domain.kinds import CaseState, OutboxState
-from mailbot.store.models import MailItem, Quarantine, SyncState
+from mailbot.store.models import Case, MailItem, Quarantine, SyncState
 from tests import helpers
 from tests.integration.world import World, berlin
 
@@ -305,6 +305,52 @@ def test_r17_r16_confirmation_gets_the_lqr_and_closes_then_r21_reopens(world):
     assert any(e.rule == "R21" for e in world.events("reopened"))
     world.at(berlin(2026, 12, 10, 10)).tick()
     assert world.drafts() == []  # a reopened case does not restart strikes by itself
+
+
+def test_r20_closure_checklist_carries_cause_resolution_symptom_from_the_thread(world):
+    world.customer(
+        subject=f"Pipeline fails with timeout - TrackingID#{helpers.CASE}",
+        body="Since Monday the nightly load stops after 120 seconds with error 504. "
+        "Our password: Winter2026!Secret",
+    )
+    world.tick()
+    world.approve()
+    world.at(berlin(2026, 11, 30, 10)).tick()
+    world.at(berlin(2026, 11, 30, 11)).engineer_sent(
+        "The job fails because the gateway timeout is 120 seconds. "
+        "Please raise it to 300 seconds in the pipeline settings.",
+        keywords="Mailbot: Solution delivered",
+    )
+    world.at(berlin(2026, 11, 30, 15)).customer(
+        body="That worked, thank you! You can close the case.",
+        subject=f"RE: Pipeline fails with timeout - TrackingID#{helpers.CASE}",
+    )
+    world.tick()
+    world.approve()
+    world.tick()
+    assert world.case().state == CaseState.CLOSED
+    note = world.inbox_reminder("remind_closure_checklist").split("Draft notes", 1)[1]
+    symptom = note.split("Symptom", 1)[1]
+    assert "nightly load stops after 120 seconds" in symptom.split("Cause")[0]
+    assert "Winter2026" not in note and "[password removed]" in note  # R27 inside R20
+    cause = note.split("Cause", 1)[1].split("Resolution")[0]
+    assert "because the gateway timeout is 120 seconds" in cause and "your message" in cause
+    assert "raise it to 300 seconds" in note.split("Resolution", 1)[1]
+
+
+def test_r20_r28_thread_excerpts_are_erased_by_the_retention_purge(world):
+    open_case(world)
+    with world.app.sessions() as s:
+        assert any((i.facts or {}).get("excerpt") for i in s.scalars(select(MailItem)))
+    from mailbot.retention import purge_expired
+
+    with world.app.sessions() as s:
+        case = s.scalar(select(Case).where(Case.number == helpers.CASE))
+        case.state, case.closed_at = CaseState.CLOSED, berlin(2026, 1, 1, 9)
+        s.commit()
+    assert purge_expired(world.app, berlin(2026, 11, 30, 12)) == 1
+    with world.app.sessions() as s:
+        assert not any((i.facts or {}).get("excerpt") for i in s.scalars(select(MailItem)))
 
 
 def test_r26_rate_limit_spreads_sends(tmp_path, db_url):

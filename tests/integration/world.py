@@ -117,6 +117,15 @@ class World:
                     out.append(m["X-Mailbot-Kind"])
         return sorted(out)
 
+    def inbox_reminder(self, kind: str) -> str:
+        """The text of the reminder of ``kind`` in the engineer's Inbox."""
+        for sub in ("new", "cur"):
+            for p in (self.root / sub).iterdir():
+                m = message_from_bytes(p.read_bytes(), policy=default)
+                if m["X-Mailbot-Kind"] == kind:
+                    return m.get_body(("plain",)).get_content()
+        raise AssertionError(f"no {kind} reminder in the Inbox")
+
     def case(self) -> Case:
         with self.app.sessions() as s:
             return s.scalar(select(Case).where(Case.number == helpers.CASE))

@@ -158,7 +158,7 @@ def decide(view: CaseView, cal: BusinessCalendar, policy: Policy) -> list[Decisi
         )
     if view.hold_until and view.hold_until > due:
         due = view.hold_until
-        reason += "; held after you rejected the last draft"
+        reason += f"; held until {cal.local(view.hold_until):%d %b}: {view.hold_why or 'you rejected the last draft'}"
     if replacement is not None:
         return [Decision(replacement.kind, replacement.rule, replacement.reason, due)]
     facts["silence_business_days"] = round(silence, 1)

@@ -29,6 +29,7 @@ class CaseView:
     named_date_words: str | None = None
     paused_until: datetime | None = None
     hold_until: datetime | None = None
+    hold_why: str | None = None
     secret_pending: str | None = None
     nudges_in_phase: tuple[SentNudge, ...] = ()  # customer nudges sent since the phase began
     kinds_in_phase: frozenset[MailKind] = frozenset()  # every kind planned in this phase
