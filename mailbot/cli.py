@@ -28,7 +28,7 @@ def _parser() -> argparse.ArgumentParser:
         )
         return sp
 
-    d = sub.add_parser("demo", help="run a scripted four-week demo over a throwaway Maildir")
+    d = sub.add_parser("demo", help="run a scripted five-week demo over a throwaway Maildir")
     d.add_argument("--dir", help="keep the demo's Maildir, database and config in this directory")
     d.add_argument(
         "--json", action="store_true", help="print the timeline as JSON instead of a table"

@@ -2,7 +2,7 @@
 
 Everything that needs the current time calls :func:`now`. Tests travel in time with
 time-machine (which moves ``datetime.now``); the demo installs a simulated clock with
-:func:`use` so it can run four weeks in seconds without touching the process clock.
+:func:`use` so it can run five weeks in seconds without touching the process clock.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def use(source: Callable[[], datetime] | None) -> None:
 
 
 class SimulatedClock:
-    """A clock that only moves when told to: the demo's four weeks run in seconds."""
+    """A clock that only moves when told to: the demo's five weeks run in seconds."""
 
     def __init__(self, start: datetime) -> None:
         self.current = start.astimezone(UTC)

@@ -176,9 +176,26 @@ class Settings:
     summary_recipients: tuple[str, ...] = ()
     summary_weekday: int = 0
     summary_time: time = time(8, 0)
+    languages: tuple[str, ...] = ("en", "de", "fr", "es")  # for dates customers write
+    categories: dict[str, str] = field(default_factory=lambda: dict(CATEGORY_DEFAULTS))
 
     def requires_approval(self, kind: MailKind) -> bool:
         return self.approval_required.get(kind, True)
+
+
+# Outlook categories (matched in the Keywords of the engineer's mail, case-insensitive,
+# as a part of the category name, so "Mailbot: Pause" matches "pause"): signal → label.
+CATEGORY_DEFAULTS = {
+    "solution_delivered": "solution delivered",
+    "waiting_info": "waiting for customer",
+    "researching": "researching",
+    "called-reached": "called - reached",
+    "called-voicemail": "called - voicemail",
+    "collaboration": "collaboration",
+    "premier": "premier",
+    "upset": "upset",
+    "pause": "pause",
+}
 
 
 class _Reader:
@@ -437,6 +454,8 @@ def parse(data: dict[str, Any], file: str = "<config>", base: Path | None = None
         support_address=(support or "").lower(),
         internal_domains=internal,
         case_patterns=tuple(patterns),
+        languages=_languages(root.table("cases")),
+        categories=_categories(root.table("categories")),
         mailbox=mailbox,
         database_url=db_url,
         data_dir=data_dir,
@@ -448,6 +467,32 @@ def parse(data: dict[str, Any], file: str = "<config>", base: Path | None = None
         summary_weekday=WEEKDAYS[day],
         summary_time=summ.time("time", "08:00"),
     )
+
+
+def _categories(table: _Reader) -> dict[str, str]:
+    """``[categories]``: the Outlook category name for each signal, when the team's
+    differ from the defaults (e.g. ``pause = "On hold"``)."""
+    out = dict(CATEGORY_DEFAULTS)
+    for name in table.data:
+        if name not in CATEGORY_DEFAULTS:
+            raise table.error(name, f"unknown signal; known: {', '.join(CATEGORY_DEFAULTS)}")
+        out[name] = (table.str(name, required=True) or "").strip().lower()
+    labels = list(out.values())
+    if len(set(labels)) != len(labels):
+        raise table.error("*", "two signals share one category name")
+    return out
+
+
+def _languages(cases: _Reader) -> tuple[str, ...]:
+    """``[cases] languages``: the languages customers write dates in (ISO 639-1 codes,
+    as dateparser knows them); a message's own Content-Language comes first."""
+    langs = cases.list("languages", ["en", "de", "fr", "es"])
+    for lang in langs:
+        if not isinstance(lang, str) or not re.fullmatch(r"[a-z]{2}", lang):
+            raise cases.error("languages", f"{lang!r} is not a two-letter language code like 'de'")
+    if not langs:
+        raise cases.error("languages", "name at least one language")
+    return tuple(langs)
 
 
 def _check_holidays(cal: _Reader, country: str, subdivision: str | None) -> None:

@@ -1,1 +1,1 @@
-"""``mailbot demo``: the real engine over four simulated weeks of scripted cases."""
+"""``mailbot demo``: the real engine over five simulated weeks of scripted cases."""

@@ -1,5 +1,5 @@
 """Run the scripted demo: a throwaway Maildir and SQLite database, the real engine over
-about four simulated weeks, an engineer who approves drafts at fixed times, and a
+about five simulated weeks, an engineer who approves drafts at fixed times, and a
 timeline of everything that happened with the rule behind it."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from mailbot.store.models import Case, Event, MailItem, Outbox
 
 default_policy = _default_policy.clone(max_line_length=200)
 START = date(2026, 11, 30)  # a Monday; the run crosses weekends, a day off and Christmas
-DAYS = 30
+DAYS = 35  # five weeks: strike 3 before Christmas closes after the holidays (R12, R13)
 TICK = timedelta(minutes=15)
 # When the demo engineer looks at the approval folder (local time): weekdays at lunch and
 # in the evening, plus Saturday morning. Evening and weekend approvals show R23 at work.
@@ -281,7 +281,7 @@ def _print(rows: list[dict], app, base: Path, elapsed: float, kept: bool) -> Non
 
     con = Console(width=max(140, Console().width))
     t = Table(
-        title="mailbot demo: four weeks of five cases (times in Europe/Berlin)", show_lines=False
+        title="mailbot demo: five weeks of five cases (times in Europe/Berlin)", show_lines=False
     )
     for col, style in (
         ("when", "cyan"),
@@ -301,7 +301,7 @@ def _print(rows: list[dict], app, base: Path, elapsed: float, kept: bool) -> Non
     con.print(t)
     pickup = list((base / "outgoing").glob("*.eml")) if (base / "outgoing").exists() else []
     con.print(
-        f"{len(pickup)} messages in the pickup directory; simulated 30 days in {elapsed:.1f} s."
+        f"{len(pickup)} messages in the pickup directory; simulated {DAYS} days in {elapsed:.1f} s."
     )
     if kept:
         con.print(

@@ -23,7 +23,8 @@ AUTO_SUBJECT = re.compile(
 )
 OOO_SUBJECT = re.compile(
     r"^\s*(automatic reply|auto[- ]?reply|out of (the )?office|automatische antwort|abwesenheitsnotiz|"
-    r"réponse automatique|respuesta automática|absence|abwesend)",
+    r"réponse automatique|respuesta automática|absence|abwesend|risposta automatica|fuori ufficio|"
+    r"automatisch antwoord|afwezig|resposta automática|ausente)",
     re.IGNORECASE,
 )
 BOUNCE_SENDERS = re.compile(

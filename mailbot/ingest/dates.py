@@ -13,6 +13,14 @@ from functools import lru_cache
 LANGUAGES = ["en", "de", "fr", "es"]
 
 
+def languages_for(content_language: str, configured: tuple[str, ...] | list[str]) -> list[str]:
+    """The languages to read a message's dates in: the one its ``Content-Language``
+    header names first (when the customer's mail client says), then the configured ones."""
+    first = content_language.split(",")[0].strip().split("-")[0].lower()
+    ordered = ([first] if re.fullmatch(r"[a-z]{2}", first) else []) + list(configured)
+    return list(dict.fromkeys(ordered))
+
+
 def find_date(text: str, base: datetime, languages: list[str] | None = None) -> datetime | None:
     """The first future-leaning date in ``text``, relative to ``base`` (aware UTC result)."""
     # Only the day matters to the rules, so the cache is keyed on the day.

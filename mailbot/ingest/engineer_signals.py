@@ -11,18 +11,6 @@ from mailbot.ingest.context import IngestContext
 from mailbot.ingest.dates import find_date
 from mailbot.ingest.message import IncomingMessage
 
-# Outlook categories (or Keywords) the engineer can set, and the signal each one means.
-SIGNAL_NAMES = {
-    "solution delivered": "solution_delivered",
-    "waiting for customer": "waiting_info",
-    "researching": "researching",
-    "called - reached": "called-reached",
-    "called - voicemail": "called-voicemail",
-    "collaboration": "collaboration",
-    "premier": "premier",
-    "upset": "upset",
-    "pause": "pause",
-}
 PROMISE = re.compile(
     r"\b(i will|i'll|i shall|we will|we'll)\s+(update you|get back to you|follow up|send you|come back to you|contact you|"
     r"reach out|let you know|have an update)[^.\n!?]{0,60}",
@@ -35,12 +23,13 @@ SOLUTION_WORDS = re.compile(
 )
 
 
-def explicit_signals(msg: IncomingMessage) -> list[str]:
-    """Every signal named by the mail's categories (Keywords / X-Mailbot-Signal headers)."""
+def explicit_signals(msg: IncomingMessage, labels: dict[str, str]) -> list[str]:
+    """Every signal named by the mail's categories (Keywords / X-Mailbot-Signal headers);
+    ``labels`` maps each signal to its category name (``[categories]`` in the config)."""
     values = " ".join(
         msg.header(h) for h in ("Keywords", "X-Mailbot-Signal", "X-Mailbot-Category")
     ).lower()
-    return [name for label, name in SIGNAL_NAMES.items() if label in values]
+    return [name for name, label in labels.items() if label in values]
 
 
 def apply(msg: IncomingMessage, ctx: IngestContext) -> None:
@@ -53,7 +42,7 @@ def apply(msg: IncomingMessage, ctx: IngestContext) -> None:
         if when and when.date() >= msg.when.date():
             msg.facts["promise_date"] = when.date().isoformat()
             msg.facts["promise_words"] = promise.group(0).strip()[:200]
-    signals = explicit_signals(msg)
+    signals = explicit_signals(msg, ctx.settings.categories)
     if signals:
         msg.facts["signals"] = signals
         state = next(

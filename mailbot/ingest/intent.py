@@ -8,7 +8,7 @@ import re
 
 from mailbot.domain.kinds import Direction
 from mailbot.ingest.context import IngestContext
-from mailbot.ingest.dates import find_date
+from mailbot.ingest.dates import find_date, languages_for
 from mailbot.ingest.message import IncomingMessage
 
 NOT_WORKING = re.compile(
@@ -59,7 +59,8 @@ def apply(msg: IncomingMessage, ctx: IngestContext) -> None:
         msg.facts["intent_words"] = words
     if intent in (None, "not_working"):
         for found in NAMED_DATE.finditer(text):
-            when = find_date(found.group(0), msg.when)
+            languages = languages_for(msg.header("Content-Language"), ctx.settings.languages)
+            when = find_date(found.group(0), msg.when, languages)
             if when and when.date() > msg.when.date():
                 msg.facts["named_date"] = when.date().isoformat()
                 msg.facts["named_date_words"] = found.group(0).strip()[:200]

@@ -11,7 +11,7 @@ way the row fails loudly (a reminder to the engineer) instead of sending again.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email import message_from_bytes
 from email.policy import compat32
 
@@ -54,8 +54,36 @@ def recipients_for(app: App, case: Case, kind: MailKind) -> dict[str, list[str]]
     return {"to": [case.customer_email] if case.customer_email else [], "cc": cc}
 
 
+APPROVAL_SLACK_BUSINESS_DAYS = 1  # R12: time the engineer has to approve a strike 3
+
+
+def _strike3_closure(
+    app: App, s: Session, case: Case, decision: Decision, now: datetime
+) -> Decision:
+    """R12: the closure date a strike 3 names, counted from when it can really leave: not
+    before now (a late draft, a redraft after a stale one), plus a business day for the
+    engineer's approval. A later date than the minimum is always allowed; an earlier one
+    never, so without this a draft approved late would go stale again and again."""
+    cal = app.calendar
+    leaves = cal.next_business_time(max(decision.due_at, now))
+    if app.settings.requires_approval(MailKind.STRIKE_3):
+        leaves = cal.add_business_days(leaves, APPROVAL_SLACK_BUSINESS_DAYS)
+    view = case_view(case, outbox_rows(s, case.id))
+    closure = closure_date_for(view, cal, app.settings.policy, leaves)
+    reason = decision.reason.split("; it names the closure date")[0]
+    return Decision(
+        decision.kind,
+        decision.rule,
+        f"{reason}; it names the closure date {closure:%A %d %B %Y} (R12)",
+        decision.due_at,
+        {**decision.facts, "closure_date": closure.isoformat()},
+    )
+
+
 def plan_row(app: App, s: Session, case: Case, decision: Decision, now: datetime) -> Outbox:
     audience = "engineer" if decision.kind in ENGINEER_KINDS else "customer"
+    if decision.kind == MailKind.STRIKE_3:
+        decision = _strike3_closure(app, s, case, decision, now)
     row = Outbox(
         key=uuid.uuid4().hex,
         case_id=case.id,
@@ -337,9 +365,10 @@ def _stale_reason(app: App, s: Session, case: Case, row: Outbox, now: datetime) 
         return "you reached the customer by phone after this draft was made"
     if row.kind == MailKind.STRIKE_3:
         view = case_view(case, outbox_rows(s, case.id))
-        closure = closure_date_for(view, app.calendar, app.settings.policy, now).isoformat()
-        if closure != (row.facts or {}).get("closure_date"):
-            return f"sent now, the closure date would have to be {closure}, not {(row.facts or {}).get('closure_date')} (R12)"
+        required = closure_date_for(view, app.calendar, app.settings.policy, now)
+        named = (row.facts or {}).get("closure_date")
+        if named is None or required > date.fromisoformat(named):
+            return f"sent now, the closure date would have to be {required} or later, not {named} (R12)"
     return None
 
 

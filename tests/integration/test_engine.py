@@ -3,13 +3,13 @@ time travelled over days and weeks."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from mailbot.domain.kinds import CaseState, OutboxState
-from mailbot.store.models import Case, MailItem, Quarantine, SyncState
+from mailbot.store.models import Case, MailItem, Outbox, Quarantine, SyncState
 from tests import helpers
 from tests.integration.world import World, berlin
 
@@ -420,3 +420,40 @@ def test_r28_thread_data_is_erased_after_the_retention_period_and_never_refiled(
     world.tick()
     with world.app.sessions() as s:
         assert len(s.scalars(select(MailItem)).all()) == before  # purged mail is never filed again
+
+
+def test_r12_strike3_approved_late_is_redrafted_once_with_a_later_closure_date(world):
+    open_case(world)
+    world.approve()
+    world.at(berlin(2026, 11, 30, 10)).tick()
+    world.at(berlin(2026, 12, 1, 10)).engineer_sent(
+        "The fix is to raise the timeout.", keywords="Mailbot: Solution delivered"
+    )
+    world.tick()
+    t = berlin(2026, 12, 1, 10)
+    while True:  # the engineer approves promptly until strike 3 is drafted
+        t += timedelta(minutes=30)
+        world.at(t).tick()
+        if "strike_3" in world.draft_kinds():
+            break
+        if world.approve():
+            world.tick()
+        assert t < berlin(2026, 12, 31), "strike 3 never drafted"
+    t += timedelta(days=6)  # approved a week late: the closure date it names is too early now
+    world.at(t).tick()
+    world.approve()
+    world.tick()
+    (stale,) = world.events("stale")
+    assert "R12" in stale.reason and "or later" in stale.reason
+    assert world.draft_kinds() == ["strike_3"]  # redrafted with a new date
+    world.approve()
+    world.tick()
+    sent = {m["X-Mailbot-Kind"]: m for m in world.sent()}
+    assert "strike_3" in sent and len(world.events("stale")) == 1  # no stale loop
+    with world.app.sessions() as s:
+        row = s.scalar(
+            select(Outbox).where(Outbox.kind == "strike_3", Outbox.state == OutboxState.SENT)
+        )
+        named = date.fromisoformat(row.facts["closure_date"])
+    sent_day = world.app.calendar.local(row.sent_at).date()
+    assert named >= sent_day + timedelta(days=3)  # R12: at least 3 business days on

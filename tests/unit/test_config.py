@@ -45,6 +45,16 @@ def test_r24_every_signature_field_is_required(tmp_path, field):
         ),
         (lambda d: d["database"].__setitem__("url", "mysql://x"), "database.url", "sqlite"),
         (
+            lambda d: d["cases"].__setitem__("languages", ["en", "German"]),
+            "cases.languages",
+            "two-letter",
+        ),
+        (
+            lambda d: d["mailbox"].__setitem__("kind", "imap"),
+            "mailbox.kind",
+            '"maildir", "ews" or "graph"',
+        ),
+        (
             lambda d: d["policy"].__setitem__("closure_min_calendar_days_after_contact", 7),
             "policy.closure_min_calendar_days_after_contact",
             "at least 14",

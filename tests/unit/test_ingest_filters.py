@@ -5,9 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from mailbot import config
 from mailbot.domain.kinds import Direction
 from mailbot.ingest import automatic, pipeline
 from mailbot.ingest.context import IngestContext
+from mailbot.ingest.dates import languages_for
 from mailbot.ingest.intent import read_intent
 from mailbot.ingest.message import IncomingMessage, UnreadableMessage
 from mailbot.ingest.out_of_office import return_date
@@ -164,6 +166,22 @@ def test_r15_ooo_reply_gets_its_return_date_as_a_fact(settings):
     assert "intent" not in m.facts  # automatic mail is never read as the customer speaking (R03)
 
 
+def test_r15_ooo_in_the_customers_own_language_from_content_language(settings):
+    msg = helpers.mail(
+        subject=f"Risposta automatica: TrackingID#{helpers.CASE}",
+        body="Sono fuori ufficio. Rientro il 7 dicembre 2026.",
+        headers={"Auto-Submitted": "auto-replied"},
+    )
+    msg["Content-Language"] = "it-IT"  # set_content() drops Content-* headers set before it
+    m = run(settings, msg.as_bytes(), known_numbers=[helpers.CASE])
+    assert m.facts["ooo_until"].startswith("2026-12-07")
+    del msg["Content-Language"]  # without it, Italian is not among the configured languages
+    assert "ooo_until" not in run(settings, msg.as_bytes(), known_numbers=[helpers.CASE]).facts
+    assert languages_for("it-IT", ("en", "de")) == ["it", "en", "de"]
+    assert languages_for("", ("en", "de")) == ["en", "de"]
+    assert languages_for("de-AT, en", ("en", "de")) == ["de", "en"]
+
+
 @pytest.mark.parametrize(
     ("text", "intent"),
     [
@@ -254,3 +272,22 @@ def test_body_html_only(tmp_path: Path, settings):
     msg.set_content("<p>It works now &amp; thanks</p>", subtype="html")
     m = run(settings, msg.as_bytes(), known_numbers=[helpers.CASE])
     assert m.facts.get("intent") == "confirmed"
+
+
+def test_category_names_are_configurable(tmp_path):
+    data = helpers.config_dict(tmp_path, "sqlite:///x.db")
+    data["categories"] = {"pause": "On hold", "solution_delivered": "Fix sent"}
+    custom = config.parse(data, base=tmp_path)
+    mine = helpers.mail(
+        sender=f"Alex Rivera <{helpers.ENGINEER}>",
+        to=helpers.CUSTOMER,
+        subject=f"RE: TrackingID#{helpers.CASE}",
+        body="Talk soon.",
+        headers={"Keywords": "On hold, Fix sent"},
+    ).as_bytes()
+    m = run(custom, mine, known_numbers=[helpers.CASE])
+    assert m.facts["signals"] == ["solution_delivered", "pause"]
+    assert "signals" not in run(custom, mine.replace(b"On hold, Fix sent", b"Pause")).facts
+    data["categories"] = {"nap": "Nap"}
+    with pytest.raises(config.ConfigError, match="unknown signal"):
+        config.parse(data, base=tmp_path)
