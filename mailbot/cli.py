@@ -176,6 +176,10 @@ def _mailbox_problem(exc: Exception) -> str:
 
     if isinstance(exc, MailboxError):  # EWS errors already say what failed
         return text
+    if type(exc).__module__.startswith("exchangelib"):  # e.g. autodiscover, before any call
+        from mailbot.mailbox.ews.calls import describe
+
+        return describe(exc)
     if isinstance(exc, GraphAuthError):
         return f"sign-in failed: {text}"
     if isinstance(exc, GraphPermissionError):

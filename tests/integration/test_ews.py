@@ -4,6 +4,7 @@ operations (tests/integration/fake_ews.py), the real engine and database."""
 from __future__ import annotations
 
 import pytest
+import responses
 from sqlalchemy import select
 
 from mailbot import cli, config
@@ -457,3 +458,14 @@ def test_ews_cli_tick_and_check_run_the_loop_from_the_config_file(ew, tmp_path, 
     assert cli.main(["tick", "--config", str(path)]) == 0
     assert "1 new messages" in capsys.readouterr().out
     assert len(ew.box(AWAITING)) == 1
+
+
+def test_check_names_a_failed_autodiscover(tmp_path, db_url, monkeypatch, capsys):
+    monkeypatch.setenv("MAILBOT_TEST_EWS_PASSWORD", "pa55word")
+    data = ews_config(tmp_path, db_url, autodiscover=True)
+    del data["mailbox"]["ews"]["service_endpoint"]
+    with responses.RequestsMock(assert_all_requests_are_fired=False):  # nothing answers
+        path = helpers.write_toml(tmp_path / "ad.toml", data)
+        code = cli.main(["check", "--config", str(path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "autodiscover failed" in err and "service_endpoint" in err
