@@ -133,7 +133,6 @@ class EwsMailbox:
         self.call = caller or Caller()
         self.folders: dict[str, Folder] = {}
         self._fetched: dict[str, bytes] = {}
-        self._by_key: dict[str, str] = {}  # ingest key → item id (for digested ids)
         self._fields = FETCH_FIELDS
         self._text_body: bool | None = None
 
@@ -194,7 +193,6 @@ class EwsMailbox:
         ):
             if change in ("create", "update") and getattr(item, "id", None):
                 key = item_key(item.id)
-                self._by_key[key] = item.id
                 refs[key] = ItemRef(name, key, item.id)
         return Changes(
             items=list(refs.values()),
