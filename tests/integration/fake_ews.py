@@ -87,7 +87,7 @@ class FakeEws:
         self.states: set[str] = set()
         self.requests: list[str] = []  # operation names, in order
         self.busy = 0
-        self.http_errors: list[tuple[int, str]] = []
+        self.http_errors: list[tuple] = []  # (status, Retry-After[, only for this operation])
         self.expire_sync = False
         self.impersonation_denied = False
         self.impersonated = False
@@ -228,8 +228,8 @@ class FakeEws:
         op = body[0]
         name = etree.QName(op).localname
         self.requests.append(name)
-        if self.http_errors:
-            status, retry_after = self.http_errors.pop(0)
+        if self.http_errors and self.http_errors[0][2:] in ((), (name,)):
+            status, retry_after, *_ = self.http_errors.pop(0)
             return status, {"Retry-After": retry_after}, ""
         try:
             if self.busy:

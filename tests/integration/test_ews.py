@@ -469,3 +469,14 @@ def test_check_names_a_failed_autodiscover(tmp_path, db_url, monkeypatch, capsys
         code = cli.main(["check", "--config", str(path)])
     err = capsys.readouterr().err
     assert code == 2 and "autodiscover failed" in err and "service_endpoint" in err
+
+
+def test_r26_ews_send_answered_503_is_settled_from_the_mailbox_not_repeated_blindly(ew):
+    _approved_and_due(ew)
+    ew.fake.http_errors = [(503, "1", "SendItem")]  # the front end answers the send with 503
+    ew.tick()
+    assert ew.sleeps == [] and ew.fake.count("SendItem") == 1 and ew.sent() == []
+    ew.at(berlin(2026, 11, 30, 10, 5)).tick()  # still in Approved: provably unsent, sent now
+    ew.at(berlin(2026, 11, 30, 10, 10)).tick()
+    assert ew.fake.count("SendItem") == 2 and len(ew.sent()) == 1
+    assert ew.rows()[0].state == OutboxState.SENT

@@ -316,7 +316,7 @@ class EwsMailbox:
             item.send(save_copy=True, copy_to_folder=sent)
 
         try:
-            self.call("send the approved draft", send)
+            self.call("send the approved draft", send, sends=True)
         except ErrorItemNotFound:
             raise MailboxError(
                 "the approved draft is gone from the mailbox", not_sent=True

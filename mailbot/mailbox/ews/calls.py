@@ -81,8 +81,10 @@ class Caller:
         self.sleep = sleep
         self.operations = 0
 
-    def __call__(self, what: str, fn: Callable[[], T]) -> T:
-        """Run ``fn``, retrying Exchange's refusals a bounded number of times."""
+    def __call__(self, what: str, fn: Callable[[], T], *, sends: bool = False) -> T:
+        """Run ``fn``, retrying Exchange's refusals a bounded number of times. For a send
+        (``sends``) only a refusal Exchange itself answered is retried: an HTTP 503 from a
+        front end proves nothing, so the outbox settles it by looking in Sent Items."""
         for attempt in range(MAX_RETRIES + 1):
             self.operations += 1
             try:
@@ -94,6 +96,8 @@ class Caller:
             except REFUSALS as exc:
                 if "Reraised from" in str(exc):  # a connection problem, not a refusal
                     raise MailboxError(f"{what}: {describe(exc)}") from None
+                if sends and str(exc) == "HTTP 503":
+                    raise MailboxError(f"{what}: HTTP 503; whether it left is checked") from None
                 if attempt == MAX_RETRIES:
                     raise MailboxError(
                         f"{what}: Exchange still busy after {MAX_RETRIES} retries", not_sent=True
