@@ -5,10 +5,12 @@ verb, argument); the expectations are steps too, so a scenario reads as a timeli
 
 Verbs: ``customer`` (a reply from the customer; ``open`` starts the case), ``auto`` (an
 automatic reply), ``engineer`` (the engineer's own mail, optionally with a category),
-``mark`` (a CLI signal), ``tick``, ``approve``, ``daily`` (every business day until the
-date: tick, approve what is drafted, tick again), and the checks ``drafts`` (kinds
-awaiting approval), ``sent`` (kinds sent so far), ``reminders`` (reminder kinds present
-in the Inbox), ``state``, ``timeline`` (a rule that must appear in the case timeline).
+``mark`` (a CLI signal), ``tick``, ``approve``, ``approve_with`` (the engineer adds a
+line first), ``daily`` (every business day until the date: tick, approve what is
+drafted, tick again), and the checks ``drafts`` (kinds awaiting approval), ``sent``
+(kinds sent so far), ``no_sent``, ``last_sent_has`` (text in the last message sent),
+``reminders`` (reminder kinds present in the Inbox), ``state``, ``subject``,
+``timeline`` (a rule that must appear in the case timeline).
 """
 
 from __future__ import annotations
@@ -52,6 +54,40 @@ SCENARIOS = {
         ("Mon 30 Nov 09:01", "tick", None),
         ("Mon 30 Nov 09:02", "sent", ["first_response"]),
         ("Mon 30 Nov 09:03", "timeline", "R23"),
+    ],
+    "R02 R24: what leaves copies the service desk and carries the full signature": [
+        *FIRST,
+        (
+            "Mon 30 Nov 10:02",
+            "last_sent_has",
+            [
+                "Cc: support@servicedesk.example",
+                "Alex Rivera",
+                "Support Engineer | Data Platform Support",
+                "+49 30 5550 1234",
+                "Sam Okafor",
+            ],
+        ),
+    ],
+    "R25: a placeholder left in an approved draft blocks the send": [
+        ("Mon 30 Nov 09:30", "open", "Hello, our nightly pipeline fails with a timeout."),
+        ("Mon 30 Nov 09:31", "tick", None),
+        ("Mon 30 Nov 09:32", "approve_with", "Please send [customer name] the logs."),
+        ("Mon 30 Nov 10:00", "tick", None),
+        ("Mon 30 Nov 10:01", "sent", []),
+        ("Mon 30 Nov 10:02", "reminders", ["remind_blocked"]),
+        ("Mon 30 Nov 10:03", "timeline", "R25"),
+    ],
+    "R28: thread data is erased after the retention period": [
+        *FIRST,
+        *SOLUTION,
+        ("Mon 30 Nov 15:00", "customer", "That worked, thank you! You can close the case."),
+        ("Mon 30 Nov 15:01", "tick", None),
+        ("Mon 30 Nov 15:02", "approve", None),
+        ("Mon 30 Nov 15:03", "tick", None),
+        ("2027 Tue 02 Mar 10:00", "tick", None),
+        ("2027 Tue 02 Mar 10:01", "timeline", "R28"),
+        ("2027 Tue 02 Mar 10:02", "subject", ""),
     ],
     "R07: a follow-up after 3 business days of silence, not before": [
         *FIRST,
@@ -178,7 +214,9 @@ SCENARIOS = {
 
 
 def _at(text: str) -> datetime:
-    return datetime.strptime(f"2026 {text}", "%Y %a %d %b %H:%M").replace(tzinfo=BERLIN)
+    """ "Mon 30 Nov 09:30" (2026) or "2027 Tue 02 Mar 10:00", Berlin time."""
+    stamp = text if text[:4].isdigit() else f"2026 {text}"
+    return datetime.strptime(stamp, "%Y %a %d %b %H:%M").replace(tzinfo=BERLIN)
 
 
 class Script:
@@ -248,6 +286,10 @@ class Script:
             self.cli("tick")
         elif verb == "approve":
             helpers.approve_all(self.root)
+        elif verb == "approve_with":  # the engineer's own line, as they typed it
+            for path in helpers.folder_files(self.root, "Mailbot/Awaiting Approval"):
+                helpers.personalise(path, arg)
+            helpers.approve_all(self.root, edit=False)
         elif verb == "drafts":
             assert self._kinds(helpers.folder_files(self.root, "Mailbot/Awaiting Approval")) == arg
         elif verb == "sent":
@@ -262,6 +304,14 @@ class Script:
                 if message_from_bytes(p.read_bytes())["X-Mailbot-Kind"]
             ]
             assert set(arg) <= set(self._kinds(inbox)), self._kinds(inbox)
+        elif verb == "last_sent_has":
+            last = max(self.pickup.glob("*"), key=lambda p: p.stat().st_mtime)
+            text = message_from_bytes(last.read_bytes(), policy=default)
+            whole = f"Cc: {text['Cc']}\n" + text.get_body(("plain",)).get_content()
+            missing = [needle for needle in arg if needle not in whole]
+            assert not missing, missing
+        elif verb == "subject":
+            assert self.case()["subject"] == arg
         elif verb == "state":
             assert self.case()["state"] == arg
         elif verb == "timeline":
