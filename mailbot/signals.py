@@ -9,6 +9,8 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from mailbot.app import App
+from mailbot.config import Policy
+from mailbot.domain.calendar import BusinessCalendar
 from mailbot.domain.kinds import CaseState
 from mailbot.planning import refresh_due
 from mailbot.store.models import Case, Signal
@@ -59,7 +61,11 @@ def apply_pending(app: App, now: datetime) -> int:
             sig.applied_at = now
             if case is None:
                 continue
-            hold = pause_until(app, sig.at, sig.value) if sig.name == "pause" else None
+            hold = (
+                pause_until(app.calendar, app.settings.policy, sig.at, sig.value)
+                if sig.name == "pause"
+                else None
+            )
             apply_signal(case, sig.name, sig.at, now, sig.value, hold)
             record(
                 s,
@@ -75,14 +81,13 @@ def apply_pending(app: App, now: datetime) -> int:
     return applied
 
 
-def pause_until(app: App, at: datetime, value: str | None) -> datetime:
-    """The end of a pause: the date the engineer gave (at the start of that business
-    day), else ``policy.pause_business_days`` business days on."""
-    cal = app.calendar
+def pause_until(cal: BusinessCalendar, policy: Policy, at: datetime, value: str | None) -> datetime:
+    """The end of a pause (CLI or Outlook category): the date the engineer gave (at the
+    start of that business day), else ``policy.pause_business_days`` business days on."""
     if value:
         day = date.fromisoformat(value)
         return cal.next_business_time(cal.at_local(day, cal.start))
-    return cal.add_business_days(at, app.settings.policy.pause_business_days)
+    return cal.add_business_days(at, policy.pause_business_days)
 
 
 def rule_of(name: str) -> str | None:

@@ -303,13 +303,9 @@ def _engineer(
         )
     for name in msg.facts.get("signals", []):
         if name not in ("solution_delivered", "waiting_info", "researching"):
-            from mailbot.signals import SIGNALS, apply_signal, rule_of
+            from mailbot.signals import SIGNALS, apply_signal, pause_until, rule_of
 
-            hold = (
-                cal.add_business_days(when, settings.policy.pause_business_days)
-                if name == "pause"
-                else None
-            )
+            hold = pause_until(cal, settings.policy, when, None) if name == "pause" else None
             apply_signal(case, name, when, now, hold_until=hold)
             record(
                 s,
