@@ -411,7 +411,8 @@ def _signed_in_cache(path) -> None:
             "response": {
                 "access_token": "expired",
                 "refresh_token": "r",
-                "expires_in": -10,
+                # long expired whatever the test clock says (the test travels in time)
+                "expires_in": -(10**9),
                 "token_type": "Bearer",
                 "client_info": "eyJ1aWQiOiJ1IiwidXRpZCI6InQifQ",
             },
