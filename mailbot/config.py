@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mailbot.domain.kinds import APPROVAL_DEFAULTS, MailKind
+from mailbot.domain.settings import CalendarSettings, Organisation, Policy
 
 DEFAULT_CASE_PATTERNS = (r"TrackingID#(\d{16})", r"(?<![\d#])(\d{16})(?!\d)")
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
@@ -60,23 +61,13 @@ class Engineer:
 
 
 @dataclass(frozen=True)
-class CalendarSettings:
-    timezone: ZoneInfo
-    country: str
-    subdivision: str | None
-    workdays: frozenset[int]
-    start: time
-    end: time
-    extra_days_off: frozenset[date]
-
-
-@dataclass(frozen=True)
 class Folders:
     inbox: str = "INBOX"
     sent: str = "Sent Items"
     awaiting_approval: str = "Mailbot/Awaiting Approval"
     approved: str = "Mailbot/Approved"
     rejected: str = "Mailbot/Rejected"
+    not_sent: str = "Mailbot/Not sent"  # stale, failed and superseded drafts, with a note why
 
 
 @dataclass(frozen=True)
@@ -140,25 +131,6 @@ class MailboxSettings:
 
 
 @dataclass(frozen=True)
-class Policy:
-    """The numbers of the process (defaults from the rules file)."""
-
-    followup_business_days: int = 3  # R07
-    info_followups_before_strikes: int = 1  # R07 then R11
-    call_reminder_hours: int = 24  # R10
-    post_solution_daily_followups: int = 3  # R10
-    strike_interval_business_days: int = 3  # R11
-    closure_min_business_days_after_strike3: int = 3  # R12
-    closure_min_calendar_days_after_contact: int = 14  # R12, R13
-    named_date_followup_time: time = time(14, 0)  # R07: on the customer's date, after lunch
-    ooo_default_pause_business_days: int = 5  # R15
-    rate_limit_per_minute: int = 30  # R26
-    rejected_draft_hold_business_days: int = 3
-    pause_business_days: int = 5  # the Pause signal without a date
-    retention_days_after_closure: int = 90  # R28
-
-
-@dataclass(frozen=True)
 class Settings:
     source: str
     engineer: Engineer
@@ -181,6 +153,13 @@ class Settings:
 
     def requires_approval(self, kind: MailKind) -> bool:
         return self.approval_required.get(kind, True)
+
+    @property
+    def organisation(self) -> Organisation:
+        """Who is not the customer (the timeline needs it to tell people apart)."""
+        return Organisation(
+            self.engineer.email.lower(), self.support_address, self.internal_domains
+        )
 
 
 # Outlook categories (matched in the Keywords of the engineer's mail, case-insensitive,
@@ -425,6 +404,10 @@ def parse(data: dict[str, Any], file: str = "<config>", base: Path | None = None
             "rejected_draft_hold_business_days", defaults.rejected_draft_hold_business_days, 1
         ),
         pause_business_days=pol.int("pause_business_days", defaults.pause_business_days, 1),
+        ooo_max_pause_days=pol.int("ooo_max_pause_days", defaults.ooo_max_pause_days, 1),
+        draft_reminder_business_hours=pol.int(
+            "draft_reminder_business_hours", defaults.draft_reminder_business_hours, 1
+        ),
         retention_days_after_closure=pol.int(
             "retention_days_after_closure", defaults.retention_days_after_closure, 1
         ),
@@ -647,6 +630,7 @@ def _mailbox(mb: _Reader, base: Path, data_dir: Path) -> MailboxSettings:
         awaiting_approval=f.str("awaiting_approval", d.awaiting_approval) or d.awaiting_approval,
         approved=f.str("approved", d.approved) or d.approved,
         rejected=f.str("rejected", d.rejected) or d.rejected,
+        not_sent=f.str("not_sent", d.not_sent) or d.not_sent,
     )
     names = [
         folders.inbox,
@@ -654,6 +638,7 @@ def _mailbox(mb: _Reader, base: Path, data_dir: Path) -> MailboxSettings:
         folders.awaiting_approval,
         folders.approved,
         folders.rejected,
+        folders.not_sent,
     ]
     if len(set(names)) != len(names):
         raise f.error("*", "every folder needs its own name")

@@ -56,7 +56,7 @@ def sync_step(app: App) -> CycleReport:
 def evaluate_step(app: App) -> CycleReport:
     with _exclusive(app):
         now = clock.now()
-        apply_pending(app, now)
+        apply_pending(app, now)  # signals, and any case a crash left unfolded
         purge_expired(app, now)
         plan_summary_if_due(app, now)
         # Approvals and interrupted sends are the release step's business (it runs right
@@ -72,6 +72,7 @@ def release_step(app: App) -> CycleReport:
         outbox.recover(app, now)
         outbox.scan_approvals(app, now)
         sent = outbox.release(app, now)
+        outbox.withdraw_dead(app, now)  # Approved then holds only mail that will go
         outbox.evaluate(app, now)  # a stale or sent draft may make the next step due now
         outbox.materialise(app, now)  # and reminders a blocked or closed send produced
     return CycleReport(sent=sent)

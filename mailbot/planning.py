@@ -9,9 +9,9 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mailbot.config import Policy
 from mailbot.domain.calendar import BusinessCalendar
 from mailbot.domain.policy import Decision, next_due, plan
+from mailbot.domain.settings import Policy
 from mailbot.store.models import Case, Outbox
 from mailbot.store.repo import case_view, outbox_rows
 

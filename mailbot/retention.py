@@ -49,10 +49,12 @@ def purge_expired(app: App, now: datetime) -> int:
             case.subject = ""
             case.customer_name = case.customer_email = case.tam_email = None
             case.customer_cc = []
-            case.recent_customer_at = None
+            case.recent_message_times = []
             case.upset_why = case.promise_words = case.named_date_words = None
             case.last_customer_message_id = case.thread_references = None
+            case.pause_why = None
             case.purged_at = now
+            case.folded_from = now  # its erased mail can no longer be replayed
             record(
                 s,
                 case.id,

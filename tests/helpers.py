@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -87,14 +88,25 @@ def mail(
 _n = [0]
 
 
-def deliver(maildir: Path, msg: EmailMessage | bytes, folder: str | None = None) -> Path:
-    """Drop a message into a Maildir++ folder as an MTA (or Outlook's sync) would."""
+def deliver(
+    maildir: Path,
+    msg: EmailMessage | bytes,
+    folder: str | None = None,
+    when: datetime | None = None,
+) -> Path:
+    """Drop a message into a Maildir++ folder as an MTA (or Outlook's sync) would: the
+    file name starts with the delivery time, by default the message's own Date (so a
+    test's timeline does not depend on the real clock), else the process clock."""
     base = maildir if not folder else maildir / ("." + folder.replace("/", "."))
     for sub in ("cur", "new", "tmp"):
         (base / sub).mkdir(parents=True, exist_ok=True)
     _n[0] += 1
-    name = f"{int(time.time())}.T{_n[0]}P{os.getpid()}.test"
     data = msg if isinstance(msg, bytes) else msg.as_bytes()
+    if when is None and not isinstance(msg, bytes) and msg["Date"]:
+        with contextlib.suppress(TypeError, ValueError):
+            when = parsedate_to_datetime(str(msg["Date"]))
+    stamp = int(when.timestamp()) if when is not None else int(time.time())
+    name = f"{stamp}.T{_n[0]}P{os.getpid()}.test"
     (base / "tmp" / name).write_bytes(data)
     os.replace(base / "tmp" / name, base / "new" / name)
     return base / "new" / name

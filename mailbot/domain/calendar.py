@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import holidays as holidays_pkg
 
-from mailbot.config import CalendarSettings
+from mailbot.domain.settings import CalendarSettings
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -49,7 +49,21 @@ class BusinessCalendar:
         return None
 
     def is_business_day(self, day: date) -> bool:
-        return self.day_off_reason(day) is None
+        return self.business_window(day) is not None
+
+    @cached_property
+    def _windows(self) -> dict[date, tuple[datetime, datetime] | None]:
+        return {}
+
+    def business_window(self, day: date) -> tuple[datetime, datetime] | None:
+        """The day's working window as UTC instants, or None on a day off (memoised:
+        the timeline and the planner ask about the same few weeks over and over)."""
+        try:
+            return self._windows[day]
+        except KeyError:
+            found = None if self.day_off_reason(day) else self.window(day)
+            self._windows[day] = found
+            return found
 
     def business_day_on_or_after(self, day: date) -> date:
         for _ in range(3660):
@@ -82,8 +96,9 @@ class BusinessCalendar:
     def next_business_time(self, at: datetime) -> datetime:
         """``at`` itself when it is business time, else the start of the next window."""
         day = self.local(at).date()
-        if self.is_business_day(day):
-            start, end = self.window(day)
+        found = self.business_window(day)
+        if found is not None:
+            start, end = found
             if at < start:
                 return start
             if at < end:
@@ -128,6 +143,20 @@ class BusinessCalendar:
             UTC
         )
 
+    def add_business_hours(self, at: datetime, hours: float) -> datetime:
+        """The instant ``hours`` of business time after ``at`` (counted from the next
+        business moment when ``at`` falls outside business time)."""
+        left = timedelta(hours=hours)
+        now = self.next_business_time(at)
+        for _ in range(3660):
+            day = self.local(now).date()
+            end = self.window(day)[1]
+            if now + left <= end:
+                return now + left
+            left -= end - now
+            now = self.window(self.next_business_day(day))[0]
+        raise ValueError("no business time within ten years; check workdays and days off")
+
     def business_days_between(self, start: datetime, end: datetime) -> float:
         """Business time elapsed from ``start`` to ``end``, in working days (e.g. 2.5)."""
         if end <= start:
@@ -139,9 +168,9 @@ class BusinessCalendar:
         day = self.local(start).date()
         last = self.local(end).date()
         while day <= last:
-            if self.is_business_day(day):
-                w_start, w_end = self.window(day)
-                lo, hi = max(w_start, start), min(w_end, end)
+            found = self.business_window(day)
+            if found is not None:
+                lo, hi = max(found[0], start), min(found[1], end)
                 if hi > lo:
                     total += (hi - lo).total_seconds()
             day += timedelta(days=1)

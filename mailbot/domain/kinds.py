@@ -39,6 +39,8 @@ class MailKind(StrEnum):
     REMIND_DISSATISFIED = "remind_dissatisfied"  # R30
     REMIND_PROMISE = "remind_promise"  # R06
     REMIND_COLLAB_OWNER = "remind_collab_owner"  # R22
+    REMIND_DRAFT_WAITING = "remind_draft_waiting"  # a draft left unapproved too long
+    REMIND_STRANGER = "remind_stranger"  # R01: mail from outside the case's people
 
 
 # Reminders go to the engineer's own mailbox, never to a customer.
@@ -72,6 +74,7 @@ class OutboxState(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     STALE = "stale"
+    SUPERSEDED = "superseded"
     REJECTED = "rejected"
     CANCELLED = "cancelled"
     FAILED = "failed"
@@ -85,6 +88,13 @@ OPEN_OUTBOX_STATES = frozenset(
         OutboxState.SCHEDULED,
         OutboxState.SENDING,
     }
+)
+
+
+FINAL_OUTBOX_STATES = frozenset(OutboxState) - OPEN_OUTBOX_STATES
+# final rows whose draft, if still in an approval folder, must move to "Not sent"
+DEAD_OUTBOX_STATES = frozenset(
+    {OutboxState.STALE, OutboxState.SUPERSEDED, OutboxState.CANCELLED, OutboxState.FAILED}
 )
 
 

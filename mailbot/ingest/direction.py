@@ -1,4 +1,8 @@
-"""Who wrote it: the engineer, the customer, or someone else (colleagues, the service desk)."""
+"""Who wrote it: the engineer, the customer, or someone else (colleagues, the service desk).
+
+The engineer is the mailbox: only mail in the engineer's own Sent Items, from their
+address, is theirs. Anyone can put the engineer's address in a From header of mail that
+lands in the Inbox; such mail is "someone else"."""
 
 from __future__ import annotations
 
@@ -13,7 +17,8 @@ def apply(msg: IncomingMessage, ctx: IngestContext) -> None:
     domain = sender.rsplit("@", 1)[-1]
     support_domain = s.support_address.rsplit("@", 1)[-1]
     if sender == s.engineer.email.lower():
-        msg.direction = Direction.ENGINEER
+        mine = msg.ref.folder == s.mailbox.folders.sent
+        msg.direction = Direction.ENGINEER if mine else Direction.OTHER
     elif (
         domain in s.internal_domains
         or sender == s.support_address

@@ -12,15 +12,17 @@ from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import BytesHeaderParser
 from email.policy import compat32
-from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from email.utils import getaddresses, parsedate_to_datetime
 from functools import cached_property
 from typing import Any
 
+from mailbot.domain.timeline import mail_time
 from mailbot.mailbox.port import ItemRef
 
 HEAD_BYTES = 16384  # headers beyond this are not ours to read
 BODY_BYTES = 64 * 1024  # text worth reading sits at the top; a 30 MB attachment is not read
 _MSGID = re.compile(r"<[^<>\s]+>")
+_ADDR = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+$")
 
 
 class UnreadableMessage(Exception):
@@ -31,6 +33,12 @@ def _clean(value: str) -> str:
     """Undo surrogate escapes from non-UTF-8 header bytes, and keep it on one line."""
     value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return " ".join(value.split())
+
+
+def _address(raw: str) -> str:
+    """A plain addr-spec, lower-cased, or "" for anything that is not one."""
+    addr = raw.strip().lower()
+    return addr if _ADDR.match(addr) else ""
 
 
 def _decode(raw: Any) -> str:
@@ -50,7 +58,8 @@ class IncomingMessage:
     ref: ItemRef
     head: bytes
     load_body: Callable[[], bytes]
-    received_at: datetime
+    seen_at: datetime  # when mailbot first read it
+    delivered_at: datetime | None = None  # when the mailbox received (or sent) it, if known
     facts: dict[str, Any] = field(default_factory=dict)
     case_number: str | None = None
     case_id: int | None = None
@@ -60,14 +69,19 @@ class IncomingMessage:
 
     @classmethod
     def from_head(
-        cls, ref: ItemRef, head: bytes, load_body: Callable[[], bytes], received_at: datetime
+        cls,
+        ref: ItemRef,
+        head: bytes,
+        load_body: Callable[[], bytes],
+        seen_at: datetime,
+        delivered_at: datetime | None = None,
     ) -> IncomingMessage:
         end = head.find(b"\n\n")
         if end < 0:
             end = head.find(b"\r\n\r\n")
         if end < 0 and len(head) >= HEAD_BYTES:
             raise UnreadableMessage(f"no end of headers in the first {HEAD_BYTES} bytes")
-        msg = cls(ref, head if end < 0 else head[: end + 1], load_body, received_at)
+        msg = cls(ref, head if end < 0 else head[: end + 1], load_body, seen_at, delivered_at)
         if not msg.headers.keys():
             raise UnreadableMessage("no headers")
         if not msg.headers.get("From") and not msg.headers.get("Subject"):
@@ -94,17 +108,23 @@ class IncomingMessage:
     def subject(self) -> str:
         return self.header("Subject")[:500]
 
+    def _raw(self, name: str) -> list[str]:
+        return [_clean(str(v)) for v in (self.headers.get_all(name) or [])]
+
     @cached_property
     def sender(self) -> tuple[str, str]:
-        name, addr = parseaddr(self.header("From"))
-        return name.strip().strip('"'), addr.strip().lower()
+        """(display name, address) of From. The address is parsed from the raw header and
+        only the display name is decoded: an encoded word can never smuggle in an address."""
+        pairs = getaddresses(self._raw("From")[:1])
+        name, addr = pairs[0] if pairs else ("", "")
+        return _decode(name).strip().strip('"'), _address(addr)
 
     def addresses(self, *names: str) -> list[tuple[str, str]]:
-        values = [_decode(v) for n in names for v in (self.headers.get_all(n) or [])]
+        values = [v for n in names for v in self._raw(n)]
         return [
-            (n.strip().strip('"'), a.strip().lower())
-            for n, a in getaddresses(values)
-            if a and "@" in a
+            (_decode(n).strip().strip('"'), a)
+            for n, raw in getaddresses(values)
+            if (a := _address(raw))
         ]
 
     @cached_property
@@ -124,6 +144,11 @@ class IncomingMessage:
         return list(dict.fromkeys(ids))
 
     @cached_property
+    def references(self) -> list[str]:
+        """The References header's Message-IDs, oldest first."""
+        return _MSGID.findall(self.header("References"))
+
+    @cached_property
     def date(self) -> datetime | None:
         raw = self.header("Date")
         if not raw:
@@ -136,10 +161,11 @@ class IncomingMessage:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
-    @property
+    @cached_property
     def when(self) -> datetime:
-        """The Date header, or when mailbot first saw it if the header is absent or bad."""
-        return self.date or self.received_at
+        """When it happened, for the case timeline (:func:`mailbot.domain.timeline.mail_time`):
+        the mailbox's delivery time, else the Date header, never after mailbot saw it."""
+        return mail_time(self.date, self.delivered_at, self.seen_at)
 
     @cached_property
     def body(self) -> str:

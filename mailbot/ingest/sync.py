@@ -10,25 +10,25 @@ The folder listing is streamed, so memory does not grow with the folder either.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from mailbot.app import App
 from mailbot.ingest import pipeline
 from mailbot.ingest.case_number import find_case_number
 from mailbot.ingest.context import IngestContext
-from mailbot.ingest.filing import FilingCache, file_message
+from mailbot.ingest.filing import FilingCache, file_message, item_row, mark_for_fold
 from mailbot.ingest.message import BODY_BYTES, HEAD_BYTES, IncomingMessage, UnreadableMessage
 from mailbot.mailbox.port import ItemRef, MailboxError
-from mailbot.planning import refresh_due_many
-from mailbot.store.models import Case, MailItem, Quarantine, SyncState
-from mailbot.store.repo import buffered_events
+from mailbot.store.models import Case, MailItem, Quarantine, SyncState, ThreadWait
+from mailbot.timeline import refold_pending
 
 log = structlog.get_logger("mailbot.ingest")
 BATCH = 500
@@ -70,12 +70,18 @@ def _unknown(s: Session, folder: str, chunk: list[ItemRef]) -> list[ItemRef]:
     return sorted((r for r in chunk if r.key not in known), key=lambda r: r.key)
 
 
-def _read(app: App, ref: ItemRef, now: datetime) -> IncomingMessage:
+def _read(app: App, ref: ItemRef, seen: datetime) -> IncomingMessage:
     # Only the header block is kept while the batch is prefetched; the body (capped, so a
     # large attachment is never read) is read again only if a filter asks for it. Holding
     # a whole batch of bodies made memory grow with the size of the mailbox.
     head = app.mailbox.read(ref, HEAD_BYTES)
-    return IncomingMessage.from_head(ref, head, lambda: app.mailbox.read(ref, BODY_BYTES), now)
+    return IncomingMessage.from_head(
+        ref,
+        head,
+        lambda: app.mailbox.read(ref, BODY_BYTES),
+        seen,
+        app.mailbox.delivered_at(ref),
+    )
 
 
 def _prefetch(app: App, s: Session, messages: list[IncomingMessage]) -> FilingCache:
@@ -85,25 +91,33 @@ def _prefetch(app: App, s: Session, messages: list[IncomingMessage]) -> FilingCa
         m.message_id for m in messages if m.message_id
     }
     cache = FilingCache()
-    if numbers:
-        for case in s.scalars(select(Case).where(Case.number.in_(numbers))):
-            cache.by_number[case.number] = case.id
-            cache.cases[case.id] = case
+    cache.by_number.update(_cases_by_number(s, numbers))
+    cache.by_message_id.update(_cases_by_message_id(s, ids))
+    return cache
+
+
+def _cases_by_number(s: Session, numbers: set[str]) -> dict[str, int]:
+    if not numbers:
+        return {}
+    return dict(s.execute(select(Case.number, Case.id).where(Case.number.in_(numbers))).all())
+
+
+def _cases_by_message_id(s: Session, ids: set[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
     for chunk in _chunks(list(ids), 500):
         rows = s.execute(
             select(MailItem.message_id, MailItem.case_id).where(
                 MailItem.message_id.in_(chunk), MailItem.case_id.is_not(None)
             )
         )
-        cache.by_message_id.update({mid: cid for mid, cid in rows})
-    missing = set(cache.by_message_id.values()) - set(cache.by_number.values())
-    if missing:
-        cache.cases.update((c.id, c) for c in s.scalars(select(Case).where(Case.id.in_(missing))))
-    return cache
+        found.update({mid: cid for mid, cid in rows})
+    return found
 
 
 def _process(app: App, s: Session, refs: list[ItemRef], now: datetime, report: SyncReport) -> None:
-    """Parse, filter and file one batch; quarantine what cannot be read."""
+    """Parse, filter and file one batch; quarantine what cannot be read; let parked mail
+    join what this batch brought. Messages are filed in time order, so a reply usually
+    finds its parent filed already (and when not, it waits for it, within the batch too)."""
     messages = []
     app.mailbox.prefetch(refs)
     for ref in refs:
@@ -112,10 +126,10 @@ def _process(app: App, s: Session, refs: list[ItemRef], now: datetime, report: S
         except UnreadableMessage as exc:
             _quarantine(s, ref, f"unreadable: {exc}", now)
             report.quarantined += 1
+    messages.sort(key=lambda m: (m.when, m.ref.key))
     cache = _prefetch(app, s, messages)
     ctx = IngestContext(app.settings, cache.case_for_message_ids, cache.by_number.get, now)
-    touched: set[int] = set()
-    with s.no_autoflush, buffered_events(s):
+    with s.no_autoflush:
         for msg in messages:
             try:
                 pipeline.run(msg, ctx)
@@ -123,15 +137,76 @@ def _process(app: App, s: Session, refs: list[ItemRef], now: datetime, report: S
                 _quarantine(s, msg.ref, f"could not be processed: {type(exc).__name__}", now)
                 report.quarantined += 1
                 continue
-            _, case = file_message(s, msg, app.calendar, app.settings, now, cache)
+            _, case_id = file_message(s, msg, app.settings, now, cache)
             report.new += 1
-            if case is not None:
+            if case_id is not None:
                 report.filed_to_cases += 1
-                touched.add(case.id)
         s.flush()
-        cache.flush_items(s)
-    refresh_due_many(s, touched, app.calendar, app.settings.policy)
+        cache.flush(s, refs[0].folder if refs else "")
+    report.filed_to_cases += unpark(app, s, cache.arrived, now)
     s.commit()
+
+
+def unpark(app: App, s: Session, arrived: set[str], now: datetime) -> int:
+    """File the parked messages that waited for what just arrived (a Message-ID now in a
+    case, a case that opened), then what waited for those, and so on. Each is read and
+    filtered again, now that its case is known; returns how many joined a case."""
+    joined = 0
+    pending = set(arrived)
+    while pending:
+        chunk = sorted(pending)[:500]
+        pending.difference_update(chunk)
+        waits = dict(
+            s.execute(
+                select(ThreadWait.mail_item_id, ThreadWait.locator).where(ThreadWait.ref.in_(chunk))
+            ).all()
+        )
+        if not waits:
+            continue
+        items = list(
+            s.scalars(
+                select(MailItem)
+                .where(MailItem.id.in_(list(waits)), MailItem.status == "parked")
+                .order_by(MailItem.at, MailItem.item_key)
+            )
+        )
+        refs = [ItemRef(i.folder, i.item_key, waits[i.id]) for i in items]
+        with contextlib.suppress(MailboxError):
+            app.mailbox.prefetch(refs)
+        for item, ref in zip(items, refs, strict=True):
+            case_id, message_id = _join(app, s, item, ref, now)
+            if case_id is not None:
+                joined += 1
+                if message_id:
+                    pending.add(message_id)
+    return joined
+
+
+def _join(
+    app: App, s: Session, item: MailItem, ref: ItemRef, now: datetime
+) -> tuple[int | None, str | None]:
+    """Run the filters again on a parked message, now with its case findable."""
+    ctx = IngestContext(
+        app.settings,
+        lambda ids: next(iter(_cases_by_message_id(s, set(ids)).values()), None),
+        lambda number: _cases_by_number(s, {number}).get(number),
+        now,
+    )
+    try:
+        msg = _read(app, ref, item.ingested_at)
+        pipeline.run(msg, ctx)
+    except (UnreadableMessage, MailboxError) as exc:
+        log.warning("parked message cannot be read again", folder=item.folder, why=str(exc)[:100])
+        return None, None
+    if msg.case_id is None:
+        return None, None
+    row = item_row(msg, app.settings, msg.case_id, "case")
+    for name in ("case_id", "status", "direction", "automatic", "facts", "at", "subject"):
+        setattr(item, name, row[name])
+    item.ingested_at = now  # when mailbot learned it is case mail (R19 compares with this)
+    s.execute(delete(ThreadWait).where(ThreadWait.mail_item_id == item.id))
+    mark_for_fold(s, {msg.case_id})
+    return msg.case_id, msg.message_id
 
 
 def sync_folder(app: App, folder: str, now: datetime) -> SyncReport:
@@ -180,6 +255,9 @@ def sync_folder(app: App, folder: str, now: datetime) -> SyncReport:
 
 
 def sync_all(app: App, now: datetime) -> list[SyncReport]:
-    # Sent Items first: a customer's reply to something we sent then finds its thread.
+    """Read every watched folder, then fold the cases whose timeline grew. The folder
+    order does not matter: case state comes from the fold, in time order."""
     f = app.settings.mailbox.folders
-    return [sync_folder(app, folder, now) for folder in (f.sent, f.inbox)]
+    reports = [sync_folder(app, folder, now) for folder in (f.inbox, f.sent)]
+    refold_pending(app, now)
+    return reports

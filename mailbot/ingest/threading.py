@@ -1,6 +1,11 @@
 """R01: attach to a case. Case number + support CC is the rule; a reply that lost the
 number or the CC still joins through In-Reply-To/References; a known case number alone
-joins its open case (noted as such in the facts)."""
+joins its case (noted as such in the facts), where the timeline decides whether its
+sender is one of the case's people (mail from anyone else moves nothing).
+
+A number whose case is not open yet, without the support address, is remembered in the
+facts: the message is parked and joins if that case opens (a first import may read a
+case's later mail before the mail that opened it)."""
 
 from __future__ import annotations
 
@@ -26,4 +31,5 @@ def apply(msg: IncomingMessage, ctx: IngestContext) -> None:
         return
     if msg.case_number and not msg.has_support_cc:
         msg.facts["not_a_case"] = "case number without the support address in To/Cc"
+        msg.facts["case_number_seen"] = msg.case_number
         msg.case_number = None

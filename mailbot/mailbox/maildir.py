@@ -15,9 +15,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import socket
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -27,8 +29,10 @@ from pathlib import Path
 
 from mailbot import clock
 from mailbot.mailbox.port import KEY_HEADER, Changes, ItemRef, MailboxError, SentLookup
+from mailbot.mailbox.rfc822 import with_note
 
 _counter = count()
+_DELIVERY_TIME = re.compile(r"^(\d{9,11})\.")  # Maildir names start with the delivery time
 _HOST = socket.gethostname().replace("/", "_").replace(":", "_") or "localhost"
 # A directory listing taken this close to the directory's mtime may miss a file added in
 # the same clock tick, so such a listing is not trusted as a sync state.
@@ -128,6 +132,12 @@ class MaildirMailbox:
     def prefetch(self, refs: list[ItemRef]) -> None:
         """Local files need no prefetching."""
 
+    def delivered_at(self, ref: ItemRef) -> datetime | None:
+        """The delivery time the MTA (or Dovecot, for an IMAP append) put at the start of
+        the file name; None for names without one (the Date header is used then)."""
+        found = _DELIVERY_TIME.match(ref.key)
+        return datetime.fromtimestamp(int(found.group(1)), UTC) if found else None
+
     def read(self, ref: ItemRef, max_bytes: int | None = None) -> bytes:
         with open(self._locate(ref), "rb") as fh:
             return fh.read() if max_bytes is None else fh.read(max_bytes)
@@ -186,6 +196,18 @@ class MaildirMailbox:
         if existing:
             return existing
         return self._deliver(self.inbox_folder, message.as_bytes())
+
+    def withdraw(self, ref: ItemRef, folder: str, note: str) -> ItemRef:
+        """Copy the draft, with ``note`` at its top, into ``folder`` and remove it from
+        where it was. The copy keeps the draft's key, so after a crash between the two
+        steps the retry finds the copy and only removes the original."""
+        src = self._locate(ref)
+        key = self._header_key(src)
+        done = self.keyed_items(folder).get(key) if key else None
+        if done is None:
+            done = self._deliver(folder, with_note(src.read_bytes(), note), sub="cur", flags="S")
+        src.unlink(missing_ok=True)
+        return done
 
     def move(self, ref: ItemRef, folder: str) -> ItemRef:
         src = self._locate(ref)
@@ -356,7 +378,7 @@ def open_maildir(settings) -> MaildirMailbox:  # type: ignore[no-untyped-def]
         transmit, probe = pickup_transmitter(mb.pickup_dir)
     box = MaildirMailbox(
         mb.maildir_path,
-        [f.sent, f.awaiting_approval, f.approved, f.rejected],
+        [f.sent, f.awaiting_approval, f.approved, f.rejected, f.not_sent],
         f.sent,
         f.inbox,
         transmit,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.message import EmailMessage
 from enum import StrEnum
 from typing import Protocol
@@ -61,6 +62,16 @@ class MailboxPort(Protocol):
         ...
 
     def read(self, ref: ItemRef, max_bytes: int | None = None) -> bytes: ...
+
+    def delivered_at(self, ref: ItemRef) -> datetime | None:
+        """When the mailbox itself received the item (sent it, in Sent Items), if it
+        says: the timeline orders mail by this rather than by the sender's Date."""
+        ...
+
+    def withdraw(self, ref: ItemRef, folder: str, note: str) -> ItemRef:
+        """Move a draft that will not be sent into ``folder`` with ``note`` at the top of
+        its text. Idempotent by the draft's key: a retry never leaves two copies."""
+        ...
 
     def keyed_items(self, folder: str) -> dict[str, ItemRef]: ...
 

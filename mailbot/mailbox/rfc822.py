@@ -36,3 +36,41 @@ def assemble(lines: list[str], key: str | None, categories: Iterable[str], text:
         out.append(f"Keywords: {', '.join(categories)}")
     out.append("Content-Type: text/plain; charset=utf-8")
     return ("\n".join(out) + "\n\n" + text).encode("utf-8", "replace")
+
+
+NOTE_MARK = "[mailbot] This draft was not sent"
+
+
+def with_note(data: bytes, note: str) -> bytes:
+    """The message with ``note`` as the first paragraph of each text part (plain and
+    HTML), for a draft taken out of the approval folders. A message that already carries
+    a mailbot note is returned as it is, so a retried move never stacks two notes."""
+    from email import message_from_bytes
+    from email.policy import default
+
+    if NOTE_MARK.encode() in data:
+        return data
+    msg = message_from_bytes(data, policy=default.clone(max_line_length=998))
+    changed = False
+    for part in msg.walk():
+        if part.get_content_maintype() != "text" or part.is_attachment():
+            continue
+        subtype = part.get_content_subtype()
+        if subtype not in ("plain", "html"):
+            continue
+        try:
+            content = part.get_content()
+        except (LookupError, ValueError):
+            continue
+        if subtype == "plain":
+            content = f"{note}\n\n{content}"
+        else:
+            import html
+
+            block = f'<p style="color:#8a6d3b"><b>{html.escape(note)}</b></p>'
+            lower = content.lower()
+            at = lower.find(">", lower.find("<body")) + 1 if "<body" in lower else 0
+            content = content[:at] + block + content[at:]
+        part.set_content(content, subtype=subtype, charset="utf-8")
+        changed = True
+    return msg.as_bytes() if changed else data

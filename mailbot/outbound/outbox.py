@@ -10,6 +10,7 @@ way the row fails loudly (a reminder to the engineer) instead of sending again.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime, timedelta
 from email import message_from_bytes
@@ -22,7 +23,9 @@ from sqlalchemy.orm import Session
 from mailbot.app import App
 from mailbot.domain.kinds import (
     CLOSING_KINDS,
+    DEAD_OUTBOX_STATES,
     ENGINEER_KINDS,
+    FINAL_OUTBOX_STATES,
     NUDGE_KINDS,
     CaseState,
     MailKind,
@@ -30,12 +33,14 @@ from mailbot.domain.kinds import (
 )
 from mailbot.domain.policy import Decision
 from mailbot.domain.policy.cadence import closure_date_for
+from mailbot.domain.policy.supersede import retire_reason
 from mailbot.ingest.body import html_to_text
 from mailbot.mailbox.port import MailboxError, SentLookup
 from mailbot.outbound.compose import build_message, case_subject, find_placeholders, render
 from mailbot.planning import refresh_due
 from mailbot.store.models import Case, Outbox
 from mailbot.store.repo import case_view, outbox_rows, record
+from mailbot.timeline import refold
 
 log = structlog.get_logger("mailbot.outbox")
 MAX_SEND_ATTEMPTS = 5
@@ -100,8 +105,6 @@ def plan_row(app: App, s: Session, case: Case, decision: Decision, now: datetime
         updated_at=now,
     )
     s.add(row)
-    if decision.kind in (MailKind.REMIND_SECRET, MailKind.ROTATE_SECRET):
-        case.secret_pending = None  # both were decided together; this secret is handled
     verb = "reminder planned" if audience == "engineer" else "draft planned"
     record(
         s,
@@ -142,13 +145,23 @@ def evaluate(app: App, now: datetime) -> int:
 
 # -- drafting ----------------------------------------------------------------------------
 def _template_data(app: App, s: Session, case: Case, row: Outbox) -> dict:
+    """What the templates may say, each fact taken from the event it names: the solution's
+    date is when the solution went out (the start of the post-solution phase), the
+    information was asked for when the waiting phase began, a call is mentioned only
+    when one was logged."""
     cal = app.calendar
-    last_sent = case.last_outbound_at or case.phase_started_at
+    phase = case.phase_started_at
+    last_sent = case.last_outbound_at or phase
+    called = bool(case.last_call and case.last_call_at and case.last_call_at >= phase)
     data = {
         "case_number": case.number,
         "customer_name": case.customer_name,
         "issue": _issue(case),
         "last_sent": f"{cal.local(last_sent):%A %d %B}",
+        "solution_sent": f"{cal.local(phase):%A %d %B}",
+        "asked_on": f"{cal.local(phase):%A %d %B}",
+        "called": called,
+        "call_day": f"{cal.local(case.last_call_at):%A %d %B}" if case.last_call_at else "",
         "reason": row.reason,
         "tam_email": case.tam_email,
         "secret_kind": (row.facts or {}).get("secret_kind", "credential"),
@@ -159,7 +172,7 @@ def _template_data(app: App, s: Session, case: Case, row: Outbox) -> dict:
             if r.kind == row.kind
             and r.state == OutboxState.SENT
             and r.sent_at
-            and r.sent_at >= case.phase_started_at
+            and r.sent_at >= phase
         ),
         "draft_subject": (row.facts or {}).get("draft_subject", ""),
     }
@@ -173,12 +186,26 @@ def _template_data(app: App, s: Session, case: Case, row: Outbox) -> dict:
     return data
 
 
+_CASE_LABEL = r"(?:case|ticket|sr|incident|request|ref(?:erence)?|tracking\s*id|no\.?|nr\.?|number)"
+_SEPARATORS = " \t-–—:#[](){}|/,;."
+
+
 def _issue(case: Case) -> str:
+    """The subject as the customer's words, without the reply prefixes and without the
+    case number and the label around it ("Case 123:", "[TrackingID#123]", "SR 123 -")."""
     from mailbot.outbound.compose import _REPLY_PREFIX
 
     text = _REPLY_PREFIX.sub("", case.subject or "")
-    text = text.replace(f"TrackingID#{case.number}", "").replace(case.number, "")
-    return " ".join(text.strip(" -:#[]()").split()) or "the problem described in your request"
+    number = re.escape(case.number)
+    text = re.sub(
+        rf"[\[(]?\s*(?:{_CASE_LABEL}\s*[#:]?\s*)*#?\s*{number}\s*[\])]?",
+        " ",
+        text,
+        flags=re.IGNORECASE,
+    )
+    text = re.sub(r"\s+[-–—:|/]+(\s+[-–—:|/]+)+\s+", " - ", f" {text} ")
+    text = " ".join(text.split()).strip(_SEPARATORS)
+    return text or "the problem described in your request"
 
 
 def materialise(app: App, now: datetime) -> int:
@@ -256,6 +283,8 @@ def materialise(app: App, now: datetime) -> int:
                 app.mailbox.save_draft(f.approved, message, row.key)
                 _transition(s, row, OutboxState.APPROVED, now)
                 _schedule(app, s, case, row, now, "approval not required for this kind (config)")
+            s.flush()
+            refresh_due(s, case, app.calendar, app.settings.policy)  # e.g. a draft-waiting reminder
             s.commit()
             done += 1
     return done
@@ -264,6 +293,8 @@ def materialise(app: App, now: datetime) -> int:
 def _transition(s: Session, row: Outbox, state: OutboxState, now: datetime) -> None:
     row.state = state
     row.updated_at = now
+    if state in FINAL_OUTBOX_STATES:
+        row.ended_at = now
 
 
 def _schedule(app: App, s: Session, case: Case, row: Outbox, now: datetime, why: str) -> None:
@@ -332,43 +363,147 @@ def scan_approvals(app: App, now: datetime) -> None:
 
 
 def _reject(app: App, s: Session, case: Case, row: Outbox, now: datetime, why: str) -> None:
+    """The engineer said no: a rejected nudge holds the cadence (the fold reads the
+    rejection as an event of the case's timeline)."""
     _transition(s, row, OutboxState.REJECTED, now)
-    if row.kind in {k.value for k in NUDGE_KINDS}:
-        case.hold_until = app.calendar.add_business_days(
-            now, app.settings.policy.rejected_draft_hold_business_days
-        )
-        case.hold_why = "you rejected the last draft"
+    row.withdrawn_at = now  # the engineer moved or deleted it: nothing to take out
+    s.flush()
+    refold(app, s, [case], now)
+    if row.kind in {k.value for k in NUDGE_KINDS} and case.hold_until:
         why += f"; the next follow-up waits until {app.calendar.local(case.hold_until):%a %d %b}"
     record(s, case.id, now, "rejected", why, row.rule, key=row.key)
-    refresh_due(s, case, app.calendar, app.settings.policy)
+
+
+def retire_pointless(app: App, s: Session, cases: list[Case], now: datetime) -> int:
+    """Retire the open customer drafts these cases no longer want (stale after a reply,
+    superseded by the engineer's own action or a new state), so they are never sent and
+    never block the case; their drafts leave the approval folders on the next release
+    step (:func:`withdraw_dead`). Database only, in the caller's transaction."""
+    by_id = {c.id: c for c in cases}
+    retired = 0
+    ids = list(by_id)
+    for start in range(0, len(ids), 500):
+        rows = s.scalars(
+            select(Outbox).where(
+                Outbox.case_id.in_(ids[start : start + 500]),
+                Outbox.audience == "customer",
+                Outbox.state.in_(RETIRABLE),
+            )
+        )
+        for row in rows:
+            case = by_id[row.case_id]
+            verdict = retire_reason(MailKind(row.kind), row.created_at, case_view(case, []))
+            if verdict is None:
+                continue
+            state, rule, why = verdict
+            _retire(s, case, row, state, rule, why, now)
+            retired += 1
+    return retired
+
+
+RETIRABLE = (
+    OutboxState.PLANNED,
+    OutboxState.DRAFTED,
+    OutboxState.APPROVED,
+    OutboxState.SCHEDULED,
+)
+
+
+def _retire(
+    s: Session, case: Case, row: Outbox, state: OutboxState, rule: str, why: str, now: datetime
+) -> None:
+    _transition(s, row, state, now)
+    row.blocked_reason = why[:500]
+    verb = "stale" if state == OutboxState.STALE else "superseded"
+    record(
+        s,
+        case.id,
+        now,
+        verb,
+        f"{row.kind} not sent: {why} ({rule}); marked {verb}, and its draft goes to Not sent",
+        rule,
+        key=row.key,
+    )
+
+
+NOT_SENT_NOTE = (
+    "[mailbot] This draft was not sent and will not be: {why}. It was moved here from "
+    "{folder} on {when} so the approval folders only hold mail that will go. Nothing to "
+    "do; delete it when you like."
+)
+
+
+def withdraw_dead(app: App, now: datetime, listings: dict[str, dict] | None = None) -> int:
+    """Take the drafts of stale, superseded, cancelled and failed rows out of Awaiting
+    Approval and Approved into Not sent, each with a note at its top saying why. After
+    the move the row is marked, so a draft is moved once; the move itself is idempotent
+    by key (a crash between copy and delete is finished on the next run)."""
+    f = app.settings.mailbox.folders
+    box = app.mailbox
+    moved = 0
+    with app.sessions() as s:
+        rows = list(
+            s.scalars(
+                select(Outbox).where(
+                    Outbox.state.in_(list(DEAD_OUTBOX_STATES)),
+                    Outbox.withdrawn_at.is_(None),
+                    Outbox.audience == "customer",
+                )
+            )
+        )
+        if not rows:
+            return 0
+        listings = dict(listings or {})
+        for folder in (f.awaiting_approval, f.approved):
+            if folder not in listings:
+                listings[folder] = box.keyed_items(folder)
+        for row in rows:
+            for folder in (f.awaiting_approval, f.approved):
+                ref = listings[folder].get(row.key)
+                if ref is None:
+                    continue
+                why = row.blocked_reason or f"the draft is {row.state}"
+                note = NOT_SENT_NOTE.format(
+                    why=why.rstrip("."),
+                    folder=folder,
+                    when=f"{app.calendar.local(now):%a %d %b %H:%M}",
+                )
+                box.withdraw(ref, f.not_sent, note)
+                moved += 1
+                record(
+                    s,
+                    row.case_id,
+                    now,
+                    "withdrawn",
+                    f"{row.kind} draft moved from '{folder}' to '{f.not_sent}': {why}",
+                    row.rule,
+                    key=row.key,
+                )
+            row.withdrawn_at = now
+            s.commit()
+    return moved
 
 
 # -- sending -----------------------------------------------------------------------------
-def _stale_reason(app: App, s: Session, case: Case, row: Outbox, now: datetime) -> str | None:
-    """R19: the case must be as it was when the draft was written."""
-    if case.last_customer_seen_at and case.last_customer_seen_at > row.created_at:
-        return "the customer wrote after this draft was made"
-    if case.state == CaseState.CLOSED and row.kind not in {k.value for k in CLOSING_KINDS}:
-        return "the case is closed"
-    if (
-        row.kind in {k.value for k in NUDGE_KINDS}
-        and case.last_engineer_manual_at
-        and case.last_engineer_manual_at > row.created_at
-    ):
-        return "you wrote to the customer yourself after this draft was made"
-    if (
-        row.kind in {k.value for k in NUDGE_KINDS}
-        and case.last_call == "reached"
-        and case.last_call_at
-        and case.last_call_at > row.created_at
-    ):
-        return "you reached the customer by phone after this draft was made"
+def _stale_reason(
+    app: App, s: Session, case: Case, row: Outbox, now: datetime
+) -> tuple[OutboxState, str, str] | None:
+    """R19 and its kin, just before sending: the case must still want this draft (the
+    same rules as when the case's timeline changes), and a strike 3 must still name a
+    closure date that is right for today (R12)."""
+    view = case_view(case, outbox_rows(s, case.id))
+    verdict = retire_reason(MailKind(row.kind), row.created_at, view)
+    if verdict is not None:
+        return verdict
     if row.kind == MailKind.STRIKE_3:
-        view = case_view(case, outbox_rows(s, case.id))
         required = closure_date_for(view, app.calendar, app.settings.policy, now)
         named = (row.facts or {}).get("closure_date")
         if named is None or required > date.fromisoformat(named):
-            return f"sent now, the closure date would have to be {required} or later, not {named} (R12)"
+            return (
+                OutboxState.STALE,
+                "R12",
+                f"sent now, the closure date would have to be {required} or later, not {named}",
+            )
     return None
 
 
@@ -419,18 +554,9 @@ def _release_one(app: App, s: Session, row: Outbox, case: Case | None, ref, now:
     """All the checks for one due row, then the send: "sent", "skip" or "stop"."""
     cal = app.calendar
     if case is not None:
-        stale = _stale_reason(app, s, case, row, now)
-        if stale:
-            _transition(s, row, OutboxState.STALE, now)
-            record(
-                s,
-                case.id,
-                now,
-                "stale",
-                f"{row.kind} not sent: {stale}; marked stale",
-                "R19",
-                key=row.key,
-            )
+        verdict = _stale_reason(app, s, case, row, now)
+        if verdict:
+            _retire(s, case, row, *verdict, now)
             refresh_due(s, case, cal, app.settings.policy)
             return "skip"
     hold, rule, until = _hold(app, case, row, now)
@@ -622,6 +748,7 @@ def _unconfirmed(
 def _mark_sent(app: App, s: Session, case: Case | None, row: Outbox, now: datetime) -> None:
     _transition(s, row, OutboxState.SENT, now)
     row.sent_at = now
+    row.withdrawn_at = now
     if case is None:  # a report to the managers, not part of a case
         record(
             s,
@@ -634,21 +761,12 @@ def _mark_sent(app: App, s: Session, case: Case | None, row: Outbox, now: dateti
         )
         log.info("sent", kind=row.kind, key=row.key)
         return
-    case.last_outbound_at = now
-    case.updated_at = now
     record(s, case.id, now, "sent", f"{row.kind} sent to the customer", row.rule, key=row.key)
     log.info("sent", case=case.number, kind=row.kind, key=row.key)
-    if row.kind == MailKind.FIRST_RESPONSE and case.state == CaseState.NEW:
-        case.state = (
-            CaseState.WAITING_INFO
-        )  # the first response asks; now we wait for the customer (R07)
-        case.phase_started_at = now
-    if row.kind in {k.value for k in CLOSING_KINDS}:
-        case.state = CaseState.CLOSED
-        case.closed_at = now
-        case.secret_pending = None
+    s.flush()
+    refold(app, s, [case], now)  # the send is an event of the case's timeline
+    if row.kind in {k.value for k in CLOSING_KINDS} and case.state == CaseState.CLOSED:
         record(s, case.id, now, "closed", f"case closed after {row.kind}", "R16")
-        s.flush()
         checklist = Decision(
             MailKind.REMIND_CLOSURE_CHECKLIST,
             "R20",
@@ -656,7 +774,7 @@ def _mark_sent(app: App, s: Session, case: Case | None, row: Outbox, now: dateti
             now,
         )
         plan_row(app, s, case, checklist, now)
-    refresh_due(s, case, app.calendar, app.settings.policy)
+        refresh_due(s, case, app.calendar, app.settings.policy)
 
 
 # -- recovery ----------------------------------------------------------------------------

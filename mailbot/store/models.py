@@ -75,10 +75,12 @@ class Case(Base):
     last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last successful contact
     last_outbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_engineer_manual_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_engineer_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     phase_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     customer_named_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
     named_date_words: Mapped[str | None] = mapped_column(String(200))
     paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pause_why: Mapped[str | None] = mapped_column(String(300))
     hold_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hold_why: Mapped[str | None] = mapped_column(String(200))  # rejected draft, or a pause
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -87,6 +89,7 @@ class Case(Base):
     customer_messages: Mapped[int] = mapped_column(Integer, default=0)
     # the kind of secret seen (R27), never the value
     secret_pending: Mapped[str | None] = mapped_column(String(64))
+    secret_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     contact_preference: Mapped[str] = mapped_column(
         String(16), default="email", server_default="email"
     )  # R05
@@ -95,21 +98,35 @@ class Case(Base):
     )  # R22
     upset_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # R08, R30
     upset_why: Mapped[str | None] = mapped_column(String(300))
-    recent_customer_at: Mapped[list[str] | None] = mapped_column(
-        JSON
-    )  # R08: the last few customer messages
+    # R08: when the thread's last few messages (both directions) were written
+    recent_message_times: Mapped[list[str] | None] = mapped_column("recent_customer_at", JSON)
     promise_due: Mapped[datetime | None] = mapped_column(UTCDateTime)  # R06
     promise_made_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     promise_words: Mapped[str | None] = mapped_column(String(200))
     last_call: Mapped[str | None] = mapped_column(String(16))  # reached | voicemail (R05, R09)
     last_call_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_call_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stranger_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # R28
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Case state is folded from the case's events (mailbot/timeline.py). ``needs_fold``
+    # is committed with the events that make it stale, so a crash before the fold is
+    # repaired by the next cycle. ``folded_from`` set means: fold on top of this row,
+    # with events learned after that instant only (purged cases, and cases from before
+    # the timeline, whose early events lack what a replay needs).
+    needs_fold: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sa_false(), index=True
+    )
+    folded_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class MailItem(Base):
-    """One message seen in a watched folder (folder + key make it unique: ingest is idempotent)."""
+    """One message seen in a watched folder (folder + key make it unique: ingest is idempotent).
+
+    ``status`` says what it is: ``case`` (filed into ``case_id``), ``parked`` (a reply
+    whose parent, or a case number whose case, is not known yet: it joins when that
+    arrives) or ``none`` (not case mail). Unreadable mail is in ``quarantine`` instead."""
 
     __tablename__ = "mail_items"
     __table_args__ = (UniqueConstraint("folder", "item_key", name="uq_mail_items_folder_key"),)
@@ -121,11 +138,26 @@ class MailItem(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     subject: Mapped[str] = mapped_column(String(500), default="")
     sender: Mapped[str | None] = mapped_column(String(320))
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the Date header
     ingested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when it happened (timeline order)
+    status: Mapped[str] = mapped_column(String(16), default="case", server_default="case")
     direction: Mapped[str] = mapped_column(String(16))
     automatic: Mapped[str | None] = mapped_column(String(64))  # why it is automatic (R03), or None
     facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ThreadWait(Base):
+    """A parked message waits for ``ref``: a Message-ID it replies to, or ``case:<number>``
+    for a case number whose case is not open yet."""
+
+    __tablename__ = "thread_waits"
+    __table_args__ = (Index("ix_thread_waits_ref", "ref"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mail_item_id: Mapped[int] = mapped_column(ForeignKey("mail_items.id"), index=True)
+    ref: Mapped[str] = mapped_column(String(998))
+    locator: Mapped[str] = mapped_column(String(1000), default="")
 
 
 class Quarantine(Base):
@@ -162,6 +194,8 @@ class Event(Base):
     rule: Mapped[str | None] = mapped_column(String(8))
     reason: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # set on the lines the timeline fold writes (and rewrites when a case is replayed)
+    source: Mapped[str | None] = mapped_column(String(400))
 
 
 class Outbox(Base):
@@ -188,6 +222,9 @@ class Outbox(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when it reached a final state
+    # a final row's draft has been taken out of the approval folders (to "Not sent")
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Signal(Base):

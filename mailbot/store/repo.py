@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from mailbot.domain.kinds import NUDGE_KINDS, OPEN_OUTBOX_STATES, MailKind, OutboxState
-from mailbot.domain.policy.types import CaseView, SentNudge
+from mailbot.domain.policy.types import CaseView, OpenDraft, SentNudge
 from mailbot.store.models import Case, Event, Outbox
 
 _EVENT_BUFFER = "mailbot.event_buffer"
@@ -59,6 +59,9 @@ def outbox_rows(s: Session, case_id: int) -> list[Outbox]:
     return list(s.scalars(select(Outbox).where(Outbox.case_id == case_id).order_by(Outbox.id)))
 
 
+RETIRED = (OutboxState.STALE, OutboxState.CANCELLED, OutboxState.SUPERSEDED)
+
+
 def case_view(case: Case, rows: list[Outbox]) -> CaseView:
     """The policy's snapshot of a case: the case row plus what its outbox already holds."""
     phase = case.phase_started_at
@@ -70,19 +73,28 @@ def case_view(case: Case, rows: list[Outbox]) -> CaseView:
         and r.sent_at
         and r.sent_at >= phase
     )
-    in_phase = frozenset(
-        MailKind(r.kind)
-        for r in rows
-        if r.created_at >= phase and r.state not in (OutboxState.STALE, OutboxState.CANCELLED)
-    )
+    live = [r for r in rows if r.state not in RETIRED]
+    in_phase = frozenset(MailKind(r.kind) for r in live if r.created_at >= phase)
     open_customer = frozenset(
         MailKind(r.kind) for r in rows if r.audience == "customer" and r.state in OPEN_OUTBOX_STATES
     )
     planned_at: dict[MailKind, datetime] = {}
-    for r in rows:
-        if r.created_at >= phase and r.state not in (OutboxState.STALE, OutboxState.CANCELLED):
-            kind = MailKind(r.kind)
+    planned_ever: dict[MailKind, datetime] = {}
+    for r in live:
+        kind = MailKind(r.kind)
+        planned_ever[kind] = max(planned_ever.get(kind, r.created_at), r.created_at)
+        if r.created_at >= phase:
             planned_at[kind] = max(planned_at.get(kind, r.created_at), r.created_at)
+    open_drafts = tuple(
+        OpenDraft(MailKind(r.kind), r.key, r.rule, r.subject, r.updated_at)
+        for r in rows
+        if r.audience == "customer" and r.state == OutboxState.DRAFTED
+    )
+    reminded = frozenset(
+        (r.facts or {}).get("draft_key", "")
+        for r in live
+        if r.kind == MailKind.REMIND_DRAFT_WAITING
+    )
     return CaseView(
         number=case.number,
         state=case.state,
@@ -111,4 +123,12 @@ def case_view(case: Case, rows: list[Outbox]) -> CaseView:
         promise_words=case.promise_words,
         last_call=case.last_call,
         last_call_at=case.last_call_at,
+        last_customer_seen_at=case.last_customer_seen_at,
+        last_engineer_seen_at=case.last_engineer_seen_at,
+        last_call_seen_at=case.last_call_seen_at,
+        secret_seen_at=case.secret_seen_at,
+        stranger_seen_at=case.stranger_seen_at,
+        open_drafts=open_drafts,
+        reminded_drafts=reminded,
+        planned_ever=planned_ever,
     )

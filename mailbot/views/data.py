@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from mailbot.app import App
-from mailbot.domain.kinds import OPEN_OUTBOX_STATES, CaseState
+from mailbot.domain.kinds import OPEN_OUTBOX_STATES, CaseState, OutboxState
 from mailbot.domain.policy import plan
 from mailbot.store.models import Case, Event, Outbox
 from mailbot.store.repo import case_by_number, case_view, outbox_rows
@@ -19,8 +19,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _next(app: App, s, case: Case) -> dict[str, Any] | None:  # type: ignore[no-untyped-def]
-    rows = outbox_rows(s, case.id)
+def _next(app: App, s, case: Case, rows: list[Outbox]) -> dict[str, Any] | None:  # type: ignore[no-untyped-def]
     pending = [r for r in rows if r.state in OPEN_OUTBOX_STATES and r.audience == "customer"]
     if pending:
         r = pending[-1]
@@ -54,8 +53,27 @@ def _next(app: App, s, case: Case) -> dict[str, Any] | None:  # type: ignore[no-
     }
 
 
+def blocked(app: App, rows: list[Outbox]) -> str | None:
+    """Why the case's next step cannot happen by itself, in the engineer's words (None
+    when nothing waits on them)."""
+    cal = app.calendar
+    f = app.settings.mailbox.folders
+    for r in rows:
+        if r.audience != "customer":
+            continue
+        if r.state == OutboxState.SCHEDULED and r.blocked_reason:
+            return f"the approved {r.kind} is not sent: {r.blocked_reason}"
+        if r.state == OutboxState.DRAFTED:
+            return (
+                f"the {r.kind} draft waits for your approval in '{f.awaiting_approval}' "
+                f"since {cal.local(r.updated_at):%a %d %b %H:%M}"
+            )
+    return None
+
+
 def case_summary(app: App, s, case: Case, now: datetime) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     silence = app.calendar.business_days_between(case.last_contact_at or case.opened_at, now)
+    rows = outbox_rows(s, case.id)
     return {
         "number": case.number,
         "subject": case.subject,
@@ -65,7 +83,9 @@ def case_summary(app: App, s, case: Case, now: datetime) -> dict[str, Any]:  # t
         "last_contact_at": _iso(case.last_contact_at),
         "silence_business_days": round(silence, 1),
         "paused_until": _iso(case.paused_until),
-        "next": _next(app, s, case),
+        "pause_why": case.pause_why,
+        "next": _next(app, s, case, rows),
+        "blocked": blocked(app, rows),
     }
 
 

@@ -27,7 +27,7 @@ def _local(cal: BusinessCalendar, iso: str | None) -> str:
 
 def cases_table(rows: list[dict[str, Any]], cal: BusinessCalendar) -> None:
     t = Table(title="Open cases", expand=False)
-    _add_columns(t, ("case", "state", "silence (bd)", "next", "when", "why"))
+    _add_columns(t, ("case", "state", "silence (bd)", "next", "when", "why", "blocked"))
     for r in rows:
         n = r["next"] or {}
         t.add_row(
@@ -37,6 +37,7 @@ def cases_table(rows: list[dict[str, Any]], cal: BusinessCalendar) -> None:
             f"{n.get('action', '-')} {n.get('rule', '')}".strip(),
             _local(cal, n.get("when")),
             n.get("reason", "nothing owed: waiting for you or the customer"),
+            r.get("blocked") or "",
         )
     _console().print(t)
 
@@ -50,6 +51,8 @@ def case_view(d: dict[str, Any], cal: BusinessCalendar) -> None:
     n = d["next"]
     if n:
         con.print(f"next: {n['action']} ({n['rule']}) {_local(cal, n['when'])}: {n['reason']}")
+    if d.get("blocked"):
+        con.print(f"[bold]blocked:[/bold] {d['blocked']}")
     t = Table(title="Timeline")
     _add_columns(t, ("when", "what", "rule", "reason"))
     for e in d["timeline"]:

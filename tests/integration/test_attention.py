@@ -37,13 +37,20 @@ def test_r08_r30_strong_wording_reminds_to_propose_a_call_and_escalate(world):
 
 
 def test_r08_too_much_back_and_forth_is_noticed(world):
-    for i in range(6):
-        world.at(berlin(2026, 12, 1, 9 + i)).customer(
-            body=f"One more detail, number {i}.", subject=SUBJ
-        )
+    """R08 counts the thread's messages in both directions: the customer's first mail
+    and mailbot's first response, then two more questions and two answers from the
+    engineer within five business days are six."""
+    for i in range(4):
+        world.at(berlin(2026, 12, 1, 9 + i))
+        if i % 2:
+            world.engineer_sent(f"Thanks, here is answer {i}.")
+        else:
+            world.customer(body=f"One more detail, number {i}.", subject=SUBJ)
         world.tick()
+        if i == 2:  # five messages are not yet too many
+            assert "remind_propose_call" not in world.inbox_reminders()
     assert "remind_propose_call" in world.inbox_reminders()
-    assert "6 customer messages" in world.events("attention")[0].reason
+    assert "6 messages back and forth" in world.events("attention")[0].reason
 
 
 def test_r05_customer_asking_for_a_call_turns_follow_ups_into_call_reminders(world):

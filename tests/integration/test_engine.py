@@ -285,6 +285,23 @@ def test_r10_r11_r12_r13_r14_silent_customer_all_the_way_to_closure(world):
         "remind_call" in world.inbox_reminders()
         and "remind_closure_checklist" in world.inbox_reminders()
     )
+    # Facts in mail are true: each date names the event it speaks of.
+    texts = [(m["X-Mailbot-Kind"], m.get_body(("plain",)).get_content()) for m in world.sent()]
+    followups = [t for k, t in texts if k == "followup_solution"]
+    assert all("the solution I sent on Tuesday 01 December" in t for t in followups)
+    assert "tried to reach you" not in followups[0]  # no call was logged
+    assert "I am checking in on case" in followups[0]
+    assert "following up again" in followups[1] and "following up again" in followups[2]
+    third = [m for m in world.sent() if m["X-Mailbot-Kind"] == "followup_solution"][-1]
+    third_day = world.app.calendar.local(
+        __import__("email.utils").utils.parsedate_to_datetime(third["Date"])
+    )
+    assert f"my email of {third_day:%A %d %B}" in dict(texts)["strike_1"]
+    assert (
+        "before closing it" in dict(texts)["strike_2"]
+        or "close this case" in dict(texts)["strike_2"]
+    )
+    assert "is now closed" in dict(texts)["closure_unresponsive"]
 
 
 def test_r17_r16_confirmation_gets_the_lqr_and_closes_then_r21_reopens(world):

@@ -11,7 +11,7 @@ def test_upgrade_to_head_matches_the_models_and_is_repeatable(db_url):
     engine = make_engine(db_url)
     upgrade(engine)
     upgrade(engine)  # a second upgrade (the daemon upgrades on every start) is a no-op
-    assert current_revision(engine) == "0003"
+    assert current_revision(engine) == "0004"
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []

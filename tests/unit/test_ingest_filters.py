@@ -25,8 +25,10 @@ def settings(tmp_path_factory):
     return helpers.settings(tmp_path_factory.mktemp("cfg"), "sqlite:///x.db")
 
 
-def run(settings, raw: bytes, known_numbers=(), thread_case=None) -> IncomingMessage:
-    msg = IncomingMessage.from_head(ItemRef("INBOX", "k", "new/k"), raw, lambda: raw, NOW)
+def run(
+    settings, raw: bytes, known_numbers=(), thread_case=None, folder="INBOX"
+) -> IncomingMessage:
+    msg = IncomingMessage.from_head(ItemRef(folder, "k", "new/k"), raw, lambda: raw, NOW)
     ctx = IngestContext(
         settings, lambda ids: thread_case, lambda n: 7 if n in known_numbers else None, NOW
     )
@@ -117,10 +119,10 @@ def test_r03_a_person_writing_is_not_automatic(settings):
 
 
 def test_direction_engineer_colleague_and_service_desk(settings):
-    assert (
-        run(settings, helpers.mail(sender=helpers.ENGINEER).as_bytes()).direction
-        == Direction.ENGINEER
-    )
+    mine = helpers.mail(sender=helpers.ENGINEER).as_bytes()
+    assert run(settings, mine, folder="Sent Items").direction == Direction.ENGINEER
+    # the engineer is the mailbox: their address on mail in the Inbox proves nothing
+    assert run(settings, mine).direction == Direction.OTHER
     assert (
         run(settings, helpers.mail(sender="kim@contoso.example").as_bytes()).direction
         == Direction.OTHER
@@ -285,9 +287,10 @@ def test_category_names_are_configurable(tmp_path):
         body="Talk soon.",
         headers={"Keywords": "On hold, Fix sent"},
     ).as_bytes()
-    m = run(custom, mine, known_numbers=[helpers.CASE])
+    m = run(custom, mine, known_numbers=[helpers.CASE], folder="Sent Items")
     assert m.facts["signals"] == ["solution_delivered", "pause"]
-    assert "signals" not in run(custom, mine.replace(b"On hold, Fix sent", b"Pause")).facts
+    plain = run(custom, mine.replace(b"On hold, Fix sent", b"Pause"), folder="Sent Items")
+    assert "signals" not in plain.facts
     data["categories"] = {"nap": "Nap"}
     with pytest.raises(config.ConfigError, match="unknown signal"):
         config.parse(data, base=tmp_path)

@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailbot.config import Policy
 from mailbot.domain.calendar import BusinessCalendar
 from mailbot.domain.kinds import CaseState, MailKind
 from mailbot.domain.policy import plan
 from mailbot.domain.policy.types import CaseView, SentNudge
+from mailbot.domain.settings import Policy
 
 BERLIN = ZoneInfo("Europe/Berlin")
 CAL = BusinessCalendar(BERLIN, frozenset(range(5)), time(9), time(17), "DE", "BE")
@@ -154,7 +154,7 @@ def test_r16_r17_closing_only_with_the_customers_agreement():
 
 
 def test_r27_secret_triggers_reminder_and_rotation_request():
-    ds = plan(view(CaseState.NEW, secret_pending="password"), CAL, POLICY)
+    ds = plan(view(CaseState.NEW, secret_pending="password", secret_seen_at=MON), CAL, POLICY)
     assert {MailKind.REMIND_SECRET, MailKind.ROTATE_SECRET, MailKind.FIRST_RESPONSE} == set(
         kinds(ds)
     )

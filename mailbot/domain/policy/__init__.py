@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from mailbot.config import Policy
 from mailbot.domain.calendar import BusinessCalendar
 from mailbot.domain.kinds import CaseState
 from mailbot.domain.policy import (
+    approvals,
     attention,
     cadence,
     calls,
@@ -20,8 +20,10 @@ from mailbot.domain.policy import (
     first_response,
     promises,
     secrets,
+    strangers,
 )
 from mailbot.domain.policy.types import CaseView, Decision
+from mailbot.domain.settings import Policy
 
 
 def plan(view: CaseView, cal: BusinessCalendar, policy: Policy) -> list[Decision]:
@@ -30,12 +32,10 @@ def plan(view: CaseView, cal: BusinessCalendar, policy: Policy) -> list[Decision
         return []
     decisions: list[Decision] = []
     decisions += secrets.decide(view)
-    decisions += attention.decide(view, cal, policy)  # reminders: never wait for a draft
-    decisions += promises.decide(view, cal, policy)
-    if view.open_customer_kinds:
-        # One customer draft at a time: the next step waits for the engineer's verdict.
-        return sorted(decisions, key=lambda d: d.due_at)
-    for family in (first_response, closing, calls, cadence):
+    decisions += strangers.decide(view)
+    # No open draft blocks any of these; only the follow-up cadence waits for the
+    # engineer's verdict on its own open draft (see approvals and cadence).
+    for family in (attention, promises, approvals, first_response, closing, calls, cadence):
         decisions += family.decide(view, cal, policy)
     return sorted(decisions, key=lambda d: d.due_at)
 

@@ -7,10 +7,10 @@ on a Premier case, and to consider a manager recovery call. Once per upset episo
 
 from __future__ import annotations
 
-from mailbot.config import Policy
 from mailbot.domain.calendar import BusinessCalendar
 from mailbot.domain.kinds import MailKind
 from mailbot.domain.policy.types import CaseView, Decision
+from mailbot.domain.settings import Policy
 
 
 def decide(view: CaseView, cal: BusinessCalendar, policy: Policy) -> list[Decision]:

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from mailbot.config import Policy
 from mailbot.domain.calendar import BusinessCalendar
-from mailbot.domain.kinds import STRIKES, CaseState, MailKind
+from mailbot.domain.kinds import NUDGE_KINDS, STRIKES, CaseState, MailKind
 from mailbot.domain.policy.types import CaseView, Decision
+from mailbot.domain.settings import Policy
 
 
 def _steps(view: CaseView, policy: Policy) -> list[MailKind]:
@@ -50,6 +50,8 @@ def closure_date_for(
 def decide(view: CaseView, cal: BusinessCalendar, policy: Policy) -> list[Decision]:
     if view.state not in (CaseState.WAITING_INFO, CaseState.SOLUTION_DELIVERED):
         return []
+    if view.open_customer_kinds & (NUDGE_KINDS | {MailKind.CLOSURE_UNRESPONSIVE}):
+        return []  # the last nudge still waits for the engineer's verdict (approvals.py)
     steps = _steps(view, policy)
     done = len(view.nudges_in_phase)
     if done >= len(steps):

@@ -3,10 +3,10 @@ so and repeats the next steps of the call (it counts as that step's follow-up)."
 
 from __future__ import annotations
 
-from mailbot.config import Policy
 from mailbot.domain.calendar import BusinessCalendar
 from mailbot.domain.kinds import MailKind
 from mailbot.domain.policy.types import CaseView, Decision
+from mailbot.domain.settings import Policy
 
 
 def decide(view: CaseView, cal: BusinessCalendar, policy: Policy) -> list[Decision]:

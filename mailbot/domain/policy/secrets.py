@@ -1,5 +1,6 @@
 """R27: a secret in customer mail → remind the engineer at once and draft a request to
-rotate it. The secret's value was never kept; only its kind is known here."""
+rotate it. The secret's value was never kept; only its kind is known here. Each secret
+mailbot learns of (``secret_seen_at``) is handled once."""
 
 from __future__ import annotations
 
@@ -8,28 +9,28 @@ from mailbot.domain.policy.types import CaseView, Decision
 
 
 def decide(view: CaseView) -> list[Decision]:
-    if not view.secret_pending:
+    seen = view.secret_seen_at
+    if not view.secret_pending or seen is None:
         return []
     out = []
-    if MailKind.REMIND_SECRET not in view.kinds_in_phase:
+    reminded = view.planned_ever.get(MailKind.REMIND_SECRET)
+    if reminded is None or reminded < seen:
         out.append(
             Decision(
                 MailKind.REMIND_SECRET,
                 "R27",
                 f"the customer sent what looks like a {view.secret_pending}",
-                view.phase_started_at,
+                seen,
             )
         )
-    if (
-        MailKind.ROTATE_SECRET not in view.kinds_in_phase
-        and MailKind.ROTATE_SECRET not in view.open_customer_kinds
-    ):
+    asked = view.planned_ever.get(MailKind.ROTATE_SECRET)
+    if (asked is None or asked < seen) and MailKind.ROTATE_SECRET not in view.open_customer_kinds:
         out.append(
             Decision(
                 MailKind.ROTATE_SECRET,
                 "R27",
                 f"ask the customer to rotate the {view.secret_pending} they sent",
-                view.phase_started_at,
+                seen,
                 {"secret_kind": view.secret_pending},
             )
         )

@@ -17,6 +17,17 @@ class SentNudge:
 
 
 @dataclass(frozen=True)
+class OpenDraft:
+    """A customer draft waiting in the approval folder for the engineer's verdict."""
+
+    kind: MailKind
+    key: str
+    rule: str
+    subject: str
+    since: datetime
+
+
+@dataclass(frozen=True)
 class CaseView:
     number: str
     state: str
@@ -47,6 +58,18 @@ class CaseView:
     promise_words: str | None = None
     last_call: str | None = None  # R05, R09
     last_call_at: datetime | None = None
+    # when mailbot learned of the latest customer mail, engineer mail, logged call and
+    # secret: a draft made before that was made without knowing it
+    last_customer_seen_at: datetime | None = None
+    last_engineer_seen_at: datetime | None = None
+    last_call_seen_at: datetime | None = None
+    secret_seen_at: datetime | None = None
+    stranger_seen_at: datetime | None = None
+    open_drafts: tuple[OpenDraft, ...] = ()
+    reminded_drafts: frozenset[str] = frozenset()  # keys of drafts already reminded about
+    planned_ever: dict[MailKind, datetime] = field(
+        default_factory=dict
+    )  # latest planning of each kind, any phase (stale and superseded ones do not count)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from datetime import UTC, datetime
+from email import message_from_bytes
 from email.message import EmailMessage
+from email.policy import default
 from email.utils import format_datetime, formataddr
 from typing import Any
 
@@ -39,7 +42,7 @@ from exchangelib.version import EXCHANGE_2013
 from mailbot.ingest.body import html_to_text
 from mailbot.mailbox.ews.calls import Caller
 from mailbot.mailbox.port import Changes, ItemRef, MailboxError, SentLookup
-from mailbot.mailbox.rfc822 import assemble, header_lines
+from mailbot.mailbox.rfc822 import assemble, header_lines, with_note
 
 log = structlog.get_logger("mailbot.ews")
 CATEGORY = "Mailbot"
@@ -126,13 +129,16 @@ class EwsMailbox:
         approved: str,
         rejected: str,
         caller: Caller | None = None,
+        not_sent: str = "Mailbot/Not sent",
     ) -> None:
         self.account = account
         self.inbox, self.sent = inbox, sent
         self.awaiting, self.approved, self.rejected = awaiting, approved, rejected
+        self.not_sent = not_sent
         self.call = caller or Caller()
         self.folders: dict[str, Folder] = {}
         self._fetched: dict[str, bytes] = {}
+        self._delivered: dict[str, datetime] = {}
         self._fields = FETCH_FIELDS
         self._text_body: bool | None = None
 
@@ -143,7 +149,14 @@ class EwsMailbox:
         return self.folders[name]
 
     def ensure_folders(self) -> None:
-        for name in (self.inbox, self.sent, self.awaiting, self.approved, self.rejected):
+        for name in (
+            self.inbox,
+            self.sent,
+            self.awaiting,
+            self.approved,
+            self.rejected,
+            self.not_sent,
+        ):
             self.folder(name)
 
     def _resolve(self, name: str) -> Folder:
@@ -203,13 +216,28 @@ class EwsMailbox:
     def prefetch(self, refs: list[ItemRef]) -> None:
         """Read a batch's messages with GetItem, 100 ids a request."""
         self._fetched.clear()
-        wanted = list(dict.fromkeys(r.locator for r in refs))
+        self._delivered.clear()
+        folder_of = {r.locator: r.folder for r in refs}
+        wanted = list(folder_of)
         if not wanted:
             return
         items = self.call("read new mail", lambda: self._get(wanted))
         for item_id, item in zip(wanted, items, strict=True):
             if isinstance(item, Item):
-                self._fetched[item_id] = render_rfc822(item)
+                self._keep(item_id, folder_of[item_id], item)
+
+    def _keep(self, item_id: str, folder: str, item: Item) -> bytes:
+        data = self._fetched[item_id] = render_rfc822(item)
+        sent = getattr(item, "datetime_sent", None)
+        received = getattr(item, "datetime_received", None)
+        when = (sent if folder == self.sent else received) or received or sent
+        if when is not None:  # an EWSDateTime: kept as a plain aware datetime
+            self._delivered[item_id] = datetime.fromtimestamp(when.timestamp(), UTC)
+        return data
+
+    def delivered_at(self, ref: ItemRef) -> datetime | None:
+        """Exchange's DateTimeReceived (DateTimeSent in Sent Items) from the fetch."""
+        return self._delivered.get(ref.locator)
 
     def _get(self, ids: list[str]) -> list:
         fields = list(self._fields)
@@ -230,7 +258,7 @@ class EwsMailbox:
                 from mailbot.ingest.message import UnreadableMessage
 
                 raise UnreadableMessage(f"Exchange could not return it: {type(item).__name__}")
-            data = render_rfc822(item)
+            data = self._keep(ref.locator, ref.folder, item)
         return data if max_bytes is None else data[:max_bytes]
 
     # -- keys -----------------------------------------------------------------------------
@@ -290,6 +318,41 @@ class EwsMailbox:
             return ItemRef(self.inbox, item_key(existing[1]), existing[1])
         return self._create(self.inbox, message, key, draft=False)
 
+    def withdraw(self, ref: ItemRef, folder: str, note: str) -> ItemRef:
+        """A copy of the draft with ``note`` at its top, created in ``folder`` from its
+        MIME with the same key, then the original deleted. A retry after a crash between
+        the two finds the copy by key and only deletes the original."""
+        done = self._find_by_key_in(folder, ref)
+        if done is None:
+
+            def mime() -> tuple[bytes, str | None]:
+                (item,) = list(
+                    self.account.fetch(
+                        [(ref.locator, None)], only_fields=["mime_content", "mailbot_key"]
+                    )
+                )
+                if not isinstance(item, Item):
+                    raise ErrorItemNotFound("the draft is gone")
+                return item.mime_content, getattr(item, "mailbot_key", None)
+
+            try:
+                data, key = self.call("read a draft", mime)
+            except ErrorItemNotFound:
+                raise MailboxError("the draft to take out is gone from the mailbox") from None
+            message = message_from_bytes(with_note(data, note), policy=default)
+            done = self._create(folder, message, key or "", draft=True)
+        self.delete(ref)
+        return done
+
+    def _find_by_key_in(self, folder: str, ref: ItemRef) -> ItemRef | None:
+        def key_of() -> str | None:
+            (item,) = list(self.account.fetch([(ref.locator, None)], only_fields=["mailbot_key"]))
+            return getattr(item, "mailbot_key", None) if isinstance(item, Item) else None
+
+        key = self.call("read a draft's key", key_of)
+        hit = self._find_by_key(key, [folder]) if key else None
+        return ItemRef(folder, item_key(hit[1]), hit[1]) if hit else None
+
     def move(self, ref: ItemRef, folder: str) -> ItemRef:
         target = self.folder(folder)
 
@@ -341,4 +404,5 @@ def open_ews(settings) -> EwsMailbox:  # type: ignore[no-untyped-def]
         f.awaiting_approval,
         f.approved,
         f.rejected,
+        not_sent=f.not_sent,
     )

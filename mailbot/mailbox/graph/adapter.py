@@ -29,7 +29,7 @@ import structlog
 from mailbot.ingest.body import html_to_text
 from mailbot.mailbox.graph.client import GraphClient, GraphError
 from mailbot.mailbox.port import Changes, ItemRef, MailboxError, SentLookup
-from mailbot.mailbox.rfc822 import assemble, header_lines
+from mailbot.mailbox.rfc822 import NOTE_MARK, assemble, header_lines
 
 log = structlog.get_logger("mailbot.graph")
 KEY_PROP = "String {6f0b4b9e-2c44-4d55-9a4f-8d1c1f9a4b21} Name MailbotKey"
@@ -103,6 +103,7 @@ class GraphMailbox:
         self.inbox, self.sent, self.approved = inbox, sent, approved
         self.ids: dict[str, str] = {}
         self._fetched: dict[str, bytes] = {}
+        self._delivered: dict[str, datetime] = {}
 
     @property
     def u(self) -> str:
@@ -171,6 +172,7 @@ class GraphMailbox:
     def prefetch(self, refs: list[ItemRef]) -> None:
         """Fetch a batch's messages in $batch calls of 20 (one round trip per 20)."""
         self._fetched.clear()
+        self._delivered.clear()
         wanted = [r for r in refs if r.locator not in self._fetched]
         if not wanted:
             return
@@ -184,7 +186,19 @@ class GraphMailbox:
         ]
         for ref, resp in zip(wanted, self.client.batch(calls), strict=True):
             if resp.get("status") == 200:
-                self._fetched[ref.locator] = render_rfc822(resp.get("body") or {})
+                self._keep(ref, resp.get("body") or {})
+
+    def _keep(self, ref: ItemRef, item: dict) -> bytes:
+        data = self._fetched[ref.locator] = render_rfc822(item)
+        name = "sentDateTime" if ref.folder == self.sent else "receivedDateTime"
+        when = item.get(name) or item.get("receivedDateTime")
+        if when:
+            self._delivered[ref.locator] = datetime.fromisoformat(when.replace("Z", "+00:00"))
+        return data
+
+    def delivered_at(self, ref: ItemRef) -> datetime | None:
+        """Exchange's own receipt time (send time in Sent Items) from the fetch."""
+        return self._delivered.get(ref.locator)
 
     def _item_url(self, item_id: str) -> str:
         return f"{self.u}/messages/{quote(item_id, safe='')}?$select={FIELDS}&$expand={EXPAND_KEY}"
@@ -207,7 +221,7 @@ class GraphMailbox:
                 raise MailboxError(
                     f"message {ref.key[:12]}… cannot be read: {exc.status} {exc.code}"
                 ) from None
-            data = render_rfc822(item)
+            data = self._keep(ref, item)
         return data if max_bytes is None else data[:max_bytes]
 
     # -- keys -----------------------------------------------------------------------------
@@ -353,6 +367,28 @@ class GraphMailbox:
         )
         return ItemRef(self.inbox, created["id"], created["id"])
 
+    def withdraw(self, ref: ItemRef, folder: str, note: str) -> ItemRef:
+        """Put ``note`` at the top of the draft's body, then move it into ``folder``
+        (immutable ids: it stays the same item). A retry does not add a second note."""
+        mid = quote(ref.locator, safe="")
+        try:
+            item = self.client.get(f"{self.u}/messages/{mid}", params={"$select": "body"})
+        except GraphError as exc:
+            raise MailboxError(f"the draft to take out cannot be read: {exc.status}") from None
+        body = item.get("body") or {}
+        content = body.get("content") or ""
+        if NOTE_MARK not in content:
+            if (body.get("contentType") or "").lower() == "html":
+                block = f'<p style="color:#8a6d3b"><b>{html.escape(note)}</b></p>'
+                lower = content.lower()
+                at = lower.find(">", lower.find("<body")) + 1 if "<body" in lower else 0
+                content = content[:at] + block + content[at:]
+                new_body = {"contentType": "HTML", "content": content}
+            else:
+                new_body = {"contentType": "Text", "content": f"{note}\n\n{content}"}
+            self.client.request("PATCH", f"{self.u}/messages/{mid}", json={"body": new_body})
+        return self.move(ref, folder)
+
     def move(self, ref: ItemRef, folder: str) -> ItemRef:
         moved = self.client.post(
             f"{self.u}/messages/{quote(ref.locator, safe='')}/move",
@@ -409,5 +445,9 @@ def open_graph(settings) -> GraphMailbox:  # type: ignore[no-untyped-def]
     client = GraphClient(g.endpoint, g.user, tokens, verify)
     f = settings.mailbox.folders
     return GraphMailbox(
-        client, [f.sent, f.awaiting_approval, f.approved, f.rejected], f.inbox, f.sent, f.approved
+        client,
+        [f.sent, f.awaiting_approval, f.approved, f.rejected, f.not_sent],
+        f.inbox,
+        f.sent,
+        f.approved,
     )

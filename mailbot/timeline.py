@@ -1,0 +1,175 @@
+"""Between the store and the pure timeline fold: load a case's events, fold them, write
+the result into the case row, rewrite the timeline lines the fold explains, retire the
+drafts the new state makes pointless, and plan again.
+
+A case is folded from all of its events every time its timeline changes (a replay from
+the start). Cases are small, so this costs a few milliseconds (``bench/timeline.py``
+measures a late event in a case of 200), and it needs no bookkeeping about which event
+was folded when: the same events always give the same case. Two kinds of case are the
+exception and are folded on top of their stored row with only the events learned since
+(``cases.folded_from``): cases whose thread data the retention purge erased (R28), and
+cases from before the timeline existed, whose early mail lacks what a replay needs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import fields
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from mailbot.app import App
+from mailbot.domain.kinds import OutboxState
+from mailbot.domain.timeline import (
+    FOLDED_FIELDS,
+    CaseEvent,
+    FoldedCase,
+    MailEvent,
+    OutboxEvent,
+    SignalEvent,
+    fold,
+)
+from mailbot.store.models import Case, Event, MailItem, Outbox, Signal
+
+_LIST_FIELDS = {"customer_cc", "recent_message_times"}
+
+
+def load_events(s: Session, cases: list[Case]) -> dict[int, list[CaseEvent]]:
+    """Every event of these cases: their mail, the engineer's signals, and what the
+    outbox sent or the engineer rejected (three queries for any number of cases)."""
+    by_id: dict[int, list[CaseEvent]] = defaultdict(list)
+    ids = [c.id for c in cases]
+    numbers = {c.number: c.id for c in cases}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for m in s.scalars(
+            select(MailItem).where(MailItem.case_id.in_(chunk), MailItem.status == "case")
+        ):
+            by_id[m.case_id].append(mail_event(m))
+        for r in s.scalars(
+            select(Outbox).where(
+                Outbox.case_id.in_(chunk),
+                Outbox.audience == "customer",
+                Outbox.state.in_([OutboxState.SENT, OutboxState.REJECTED]),
+            )
+        ):
+            at = r.sent_at if r.state == OutboxState.SENT else (r.ended_at or r.updated_at)
+            if at is not None:
+                what = "sent" if r.state == OutboxState.SENT else "rejected"
+                by_id[r.case_id].append(OutboxEvent(at, r.key, what, r.kind))
+    chunked = list(numbers)
+    for start in range(0, len(chunked), 500):
+        for sig in s.scalars(
+            select(Signal).where(Signal.case_number.in_(chunked[start : start + 500]))
+        ):
+            by_id[numbers[sig.case_number]].append(
+                SignalEvent(sig.at, sig.at, f"{sig.id:012d}", sig.name, sig.value, sig.source)
+            )
+    return by_id
+
+
+def mail_event(m: MailItem) -> MailEvent:
+    facts = m.facts or {}
+    return MailEvent(
+        at=m.at or m.sent_at or m.ingested_at,
+        seen_at=m.ingested_at,
+        order=m.message_id or f"{m.folder}/{m.item_key}",
+        direction=m.direction,
+        automatic=m.automatic,
+        message_id=m.message_id,
+        sender=m.sender or "",
+        sender_name=facts.get("sender_name", ""),
+        subject=m.subject or "",
+        people=tuple(facts.get("people", ())),
+        references=tuple(facts.get("references", ())),
+        facts=facts,
+    )
+
+
+def snapshot(case: Case) -> FoldedCase:
+    """The stored row as a fold checkpoint."""
+    values = {name: getattr(case, name) for name in FOLDED_FIELDS}
+    for name in _LIST_FIELDS:
+        values[name] = list(values[name] or [])
+    values["customer_messages"] = values["customer_messages"] or 0
+    values["contact_preference"] = values["contact_preference"] or "email"
+    values["premier"] = bool(values["premier"])
+    values["collaboration"] = bool(values["collaboration"])
+    return FoldedCase(**values)
+
+
+def refold(app: App, s: Session, cases: Iterable[Case], now: datetime) -> None:
+    """Fold these cases again and bring their outbox and next step up to date (in the
+    caller's transaction)."""
+    from mailbot.outbound.outbox import retire_pointless
+    from mailbot.planning import refresh_due_many
+
+    cases = list(cases)
+    if not cases:
+        return
+    events = load_events(s, cases)
+    org = app.settings.organisation
+    policy = app.settings.policy
+    replayed: list[int] = []
+    notes_rows: list[dict] = []
+    for case in cases:
+        evs = events.get(case.id, [])
+        if case.folded_from is not None:
+            base = case.folded_from
+            evs = [e for e in evs if e.seen_at > base]
+            folded, notes = fold(evs, app.calendar, policy, org, start=snapshot(case))
+            case.folded_from = max([base, *(e.seen_at for e in evs)])
+        else:
+            folded, notes = fold(evs, app.calendar, policy, org)
+            replayed.append(case.id)
+        for f in fields(folded):
+            value = getattr(folded, f.name)
+            if f.name in ("opened_at", "subject") and not value:
+                continue
+            if getattr(case, f.name) != value:
+                setattr(case, f.name, value)
+        if case.phase_started_at is None:
+            case.phase_started_at = case.opened_at
+        case.needs_fold = False
+        case.updated_at = now
+        notes_rows += [
+            dict(
+                case_id=case.id,
+                at=n.at,
+                kind=n.kind,
+                rule=n.rule,
+                reason=n.reason,
+                data={},
+                source=n.source or "fold",
+            )
+            for n in notes
+        ]
+    for start in range(0, len(replayed), 500):
+        s.execute(
+            delete(Event).where(
+                Event.case_id.in_(replayed[start : start + 500]), Event.source.is_not(None)
+            )
+        )
+    if notes_rows:
+        s.execute(insert(Event), notes_rows)
+    s.flush()
+    retire_pointless(app, s, cases, now)
+    refresh_due_many(s, [c.id for c in cases], app.calendar, policy)
+
+
+def refold_pending(app: App, now: datetime) -> int:
+    """Fold every case marked ``needs_fold`` (new mail, signals, a crash before the fold
+    of the last cycle), in chunks; returns how many."""
+    done = 0
+    with app.sessions() as s:
+        while True:
+            cases = list(s.scalars(select(Case).where(Case.needs_fold.is_(True)).limit(500)))
+            if not cases:
+                break
+            refold(app, s, cases, now)
+            s.commit()
+            done += len(cases)
+    return done
