@@ -481,3 +481,20 @@ def test_r26_ews_send_answered_503_is_settled_from_the_mailbox_not_repeated_blin
     ew.at(berlin(2026, 11, 30, 10, 10)).tick()
     assert ew.fake.count("SendItem") == 2 and len(ew.sent()) == 1
     assert ew.rows()[0].state == OutboxState.SENT
+
+
+def test_r19_ews_a_draft_gone_stale_in_approved_moves_to_not_sent_with_a_note(ew):
+    ew.fake.deliver(CUSTOMER, SUBJECT, "Our nightly pipeline fails.", cc=helpers.SUPPORT)
+    ew.tick()
+    ew.at(berlin(2026, 11, 30, 18)).approve_all()  # after hours: it waits for the morning
+    ew.tick()
+    ew.at(berlin(2026, 11, 30, 20))
+    ew.fake.deliver(CUSTOMER, "RE: " + SUBJECT, "One more detail.", cc=helpers.SUPPORT)
+    ew.tick()
+    assert ew.box(APPROVED) == [] and ew.box(AWAITING) != []  # a fresh draft replaces it
+    (moved,) = ew.box("Mailbot/Not sent")
+    text = ew.fake.parsed(moved["id"]).get_body(("plain",)).get_content()
+    assert "not sent and will not be" in text and "the customer wrote after" in text
+    assert moved["props"][KEY] == ew.rows()[0].key  # the same draft, found by its key
+    ew.at(berlin(2026, 12, 1, 9, 30)).tick()
+    assert ew.fake.count("SendItem") == 0 and len(ew.box("Mailbot/Not sent")) == 1

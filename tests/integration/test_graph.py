@@ -344,3 +344,22 @@ def test_r29_weekly_summary_over_graph_carries_its_chart_inline(tmp_path, db_url
         ]
     finally:
         gw.close()
+
+
+def test_r19_graph_a_draft_gone_stale_in_approved_moves_to_not_sent_with_a_note(gw):
+    gw.fake.deliver(CUSTOMER, SUBJECT, "Our nightly pipeline fails.", cc=helpers.SUPPORT)
+    gw.tick()
+    gw.at(berlin(2026, 11, 30, 18)).approve_all()  # after hours: it waits for the morning
+    gw.tick()
+    gw.at(berlin(2026, 11, 30, 20))
+    gw.fake.deliver(CUSTOMER, "RE: " + SUBJECT, "One more detail.", cc=helpers.SUPPORT)
+    gw.tick()
+    assert gw.fake.in_folder(gw.folder("Mailbot/Approved")) == []
+    (moved,) = gw.fake.in_folder(gw.folder("Mailbot/Not sent"))
+    assert "not sent and will not be" in moved["body"]["content"]
+    assert "the customer wrote after" in moved["body"]["content"]
+    gw.tick()  # taken out once: no second note, no second move
+    (again,) = gw.fake.in_folder(gw.folder("Mailbot/Not sent"))
+    assert again["body"]["content"].count("not sent and will not be") == 1
+    gw.at(berlin(2026, 12, 1, 9, 30)).tick()
+    assert gw.fake.count("POST", "/send") == 0
