@@ -174,18 +174,18 @@ def _mailbox_problem(exc: Exception) -> str:
     text = str(exc)
     from mailbot.mailbox.port import MailboxError
 
-    if isinstance(exc, MailboxError):  # EWS errors already say what failed
-        return text
-    if type(exc).__module__.startswith("exchangelib"):  # e.g. autodiscover, before any call
-        from mailbot.mailbox.ews.calls import describe
-
-        return describe(exc)
     if isinstance(exc, GraphAuthError):
         return f"sign-in failed: {text}"
     if isinstance(exc, GraphPermissionError):
         return f"permission missing: {text}"
     if isinstance(exc, GraphError):
         return f"the mail server refused: {text}"
+    if isinstance(exc, MailboxError):  # EWS errors already say what failed
+        return text
+    if type(exc).__module__.startswith("exchangelib"):  # e.g. autodiscover, before any call
+        from mailbot.mailbox.ews.calls import describe
+
+        return describe(exc)
     if isinstance(exc, requests.exceptions.SSLError):
         return "TLS verification failed (set ca_bundle if your network inspects TLS)"
     if isinstance(exc, requests.exceptions.ConnectionError):
@@ -367,8 +367,9 @@ def _rehearsal_clock(command: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Every failure ends as one line on stderr and a documented exit
+    code (mailbot/errors.py): 2 config, 3 mailbox, 4 database, 5 internal."""
     args = _parser().parse_args(argv)
-    from mailbot.config import ConfigError
     from mailbot.logs import configure
 
     configure()
@@ -377,11 +378,16 @@ def main(argv: list[str] | None = None) -> int:
         if refused:
             return refused
         return COMMANDS[args.command](args)
-    except ConfigError as exc:
-        print(f"config error: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if os.environ.get("MAILBOT_DEBUG") == "1":
+            raise
+        from mailbot.errors import describe
+
+        code, line = describe(exc)
+        print(line, file=sys.stderr)
+        return code
 
 
 if __name__ == "__main__":

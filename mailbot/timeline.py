@@ -117,14 +117,21 @@ def refold(app: App, s: Session, cases: Iterable[Case], now: datetime) -> None:
     notes_rows: list[dict] = []
     for case in cases:
         evs = events.get(case.id, [])
-        if case.folded_from is not None:
-            base = case.folded_from
-            evs = [e for e in evs if e.seen_at > base]
-            folded, notes = fold(evs, app.calendar, policy, org, start=snapshot(case))
-            case.folded_from = max([base, *(e.seen_at for e in evs)])
-        else:
-            folded, notes = fold(evs, app.calendar, policy, org)
-            replayed.append(case.id)
+        try:
+            if case.folded_from is not None:
+                base = case.folded_from
+                evs = [e for e in evs if e.seen_at > base]
+                folded, notes = fold(evs, app.calendar, policy, org, start=snapshot(case))
+                case.folded_from = max([base, *(e.seen_at for e in evs)])
+            else:
+                folded, notes = fold(evs, app.calendar, policy, org)
+                replayed.append(case.id)
+        except Exception as exc:  # one case never stops another
+            from mailbot import trouble
+
+            case.needs_fold = False  # tried again when its timeline next changes
+            trouble.flag(app, s, case.id, trouble.describe("reading the timeline", exc), now)
+            continue
         for f in fields(folded):
             value = getattr(folded, f.name)
             if f.name in ("opened_at", "subject") and not value:

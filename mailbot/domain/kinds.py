@@ -41,6 +41,7 @@ class MailKind(StrEnum):
     REMIND_COLLAB_OWNER = "remind_collab_owner"  # R22
     REMIND_DRAFT_WAITING = "remind_draft_waiting"  # a draft left unapproved too long
     REMIND_STRANGER = "remind_stranger"  # R01: mail from outside the case's people
+    REMIND_TROUBLE = "remind_trouble"  # a step failed for this case; it is retried
 
 
 # Reminders go to the engineer's own mailbox, never to a customer.

@@ -17,16 +17,12 @@ from functools import cached_property
 from typing import Any
 
 from mailbot.domain.timeline import mail_time
-from mailbot.mailbox.port import ItemRef
+from mailbot.mailbox.port import ItemRef, UnreadableMessage
 
 HEAD_BYTES = 16384  # headers beyond this are not ours to read
 BODY_BYTES = 64 * 1024  # text worth reading sits at the top; a 30 MB attachment is not read
 _MSGID = re.compile(r"<[^<>\s]+>")
 _ADDR = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+$")
-
-
-class UnreadableMessage(Exception):
-    """The bytes are not a message we can file; the reason goes to quarantine."""
 
 
 def _clean(value: str) -> str:

@@ -32,6 +32,7 @@ from mailbot.mailbox.port import KEY_HEADER, Changes, ItemRef, MailboxError, Sen
 from mailbot.mailbox.rfc822 import with_note
 
 _counter = count()
+TRASH_NAMES = ("Trash", "Deleted Items", "Deleted Messages")  # where IMAP clients delete to
 _DELIVERY_TIME = re.compile(r"^(\d{9,11})\.")  # Maildir names start with the delivery time
 _HOST = socket.gethostname().replace("/", "_").replace(":", "_") or "localhost"
 # A directory listing taken this close to the directory's mtime may miss a file added in
@@ -55,8 +56,14 @@ class MaildirMailbox:
         inbox_folder: str,
         transmit: Callable[[bytes, str], None],
         pickup_probe: Callable[[str], bool] | None = None,
+        evidence_dir: Path | None = None,
+        proof_hint: Callable[[str], str] | None = None,
     ) -> None:
         self.root = root
+        self.evidence_dir = evidence_dir or root.parent / f".{root.name}.mailbot-sending"
+        self.proof_hint = proof_hint or (
+            lambda key: f"your mail server's log, for the Message-ID that contains mailbot.{key}"
+        )
         self.folders = folders
         self.sent_folder = sent_folder
         self.inbox_folder = inbox_folder
@@ -185,9 +192,26 @@ class MaildirMailbox:
         os.replace(tmp, base / sub / final_name)
         return ItemRef(folder, name, f"{sub}/{final_name}")
 
+    def find_key(self, key: str) -> ItemRef | None:
+        """mailbot's item with ``key`` wherever it is now: any mailbot folder, the
+        engineer's Trash, or sent (a draft is never saved twice, nor brought back after
+        the engineer approved, rejected or deleted it)."""
+        for folder in [*self.folders, *self._trash_folders()]:
+            if folder == self.sent_folder:
+                continue
+            found = self.keyed_items(folder).get(key)
+            if found:
+                return found
+        if self.find_sent(key) != SentLookup.ABSENT:
+            return ItemRef(self.sent_folder, key, "")
+        return None
+
+    def _trash_folders(self) -> list[str]:
+        return [name for name in TRASH_NAMES if (self.path(name) / "cur").is_dir()]
+
     def save_draft(self, folder: str, message: EmailMessage, key: str) -> ItemRef:
-        existing = self.keyed_items(folder).get(key)
-        if existing:  # idempotent: a retry after a crash finds the first copy
+        existing = self.find_key(key)
+        if existing:  # idempotent: a retry after a crash finds the first copy, wherever it went
             return existing
         return self._deliver(folder, message.as_bytes(), sub="cur", flags="D")
 
@@ -218,40 +242,53 @@ class MaildirMailbox:
     def send(self, ref: ItemRef, key: str) -> None:
         """Send the item exactly as it is now (the engineer's edited version).
 
-        Order matters for crash safety: (1) a copy of the outgoing message is written to
-        Sent Items' ``tmp/`` under the key, (2) it is transmitted, (3) the copy is moved
-        into ``cur/`` and the draft removed. :meth:`find_sent` reads these traces.
+        Order matters for crash safety: (1) the outgoing message is written to
+        mailbot's own evidence directory (in the data directory, where no mail client
+        or Maildir cleaner deletes it), (2) it is transmitted, (3) the copy is filed in
+        Sent Items, the evidence removed and the draft deleted. :meth:`find_sent` reads
+        these traces.
         """
         src = self._locate(ref)
         data = _stamp_date(src.read_bytes())
-        sent_base = self.path(self.sent_folder)
-        marker = sent_base / "tmp" / f"{key}.sending"
-        with open(marker, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        marker = self._evidence(key)
+        _write_durably(marker, data)
         try:
             self.transmit(data, key)
         except MailboxError as exc:
             if exc.not_sent:
                 marker.unlink(missing_ok=True)  # provably not sent: leave no trace, a retry is safe
             raise
-        os.replace(marker, sent_base / "cur" / f"{_unique_name()}.{key}:2,S")
+        self._file_sent(key, data)
         src.unlink(missing_ok=True)
+
+    def _evidence(self, key: str) -> Path:
+        self.evidence_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return self.evidence_dir / f"{key}.sending"
+
+    def _file_sent(self, key: str, data: bytes) -> None:
+        """The Sent Items copy (named with the key, so it is found without reading it),
+        then the evidence is no longer needed."""
+        self._deliver(self.sent_folder, data, name=f"{_unique_name()}.{key}", sub="cur", flags="S")
+        self._evidence(key).unlink(missing_ok=True)
 
     def find_sent(self, key: str) -> SentLookup:
         sent_base = self.path(self.sent_folder)
+        marker = self._evidence(key)
         for sub in ("cur", "new"):
             with os.scandir(sent_base / sub) as entries:
                 if any(f".{key}:" in e.name or e.name.endswith(f".{key}") for e in entries):
+                    marker.unlink(missing_ok=True)
                     return SentLookup.SENT
-        marker = sent_base / "tmp" / f"{key}.sending"
         if not marker.exists():
             return SentLookup.ABSENT
         if self.pickup_probe and self.pickup_probe(key):
-            os.replace(marker, sent_base / "cur" / f"{_unique_name()}.{key}:2,S")
+            self._file_sent(key, marker.read_bytes())
             return SentLookup.SENT
         return SentLookup.UNKNOWN
+
+    def where_to_look(self, key: str) -> str:
+        """Where the engineer can see whether an interrupted send left."""
+        return self.proof_hint(key)
 
     def delete(self, ref: ItemRef) -> None:
         """Remove an item (e.g. an approved draft left behind by a crash after sending)."""
@@ -284,25 +321,44 @@ def _stamp_date(data: bytes) -> bytes:
     return nl.join(kept) + body
 
 
+def _write_durably(path: Path, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
 def pickup_transmitter(
-    pickup_dir: Path,
+    pickup_dir: Path, work_dir: Path | None = None
 ) -> tuple[Callable[[bytes, str], None], Callable[[str], bool]]:
     """Deliver into a pickup directory (an MTA or relay collects files from there).
 
-    The file is named by the key and appears atomically, so a retry overwrites the same
-    name instead of queueing a second copy.
+    The file is written in mailbot's own work directory and then renamed into the pickup
+    directory, so the MTA only ever sees whole files named ``<key>.eml``; a retry
+    overwrites the same name instead of queueing a second copy. When the two directories
+    are on different file systems (no atomic rename between them), the file is written
+    inside the pickup directory under a dot-name (``.<key>.tmp``, which pickup readers
+    skip) and renamed from there. Leftovers of a crash are removed on the next try.
     """
     pickup_dir.mkdir(parents=True, exist_ok=True)
+    work = work_dir or pickup_dir.parent / f".{pickup_dir.name}.mailbot-tmp"
 
     def transmit(data: bytes, key: str) -> None:
-        tmp = pickup_dir / f".{key}.tmp"
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, pickup_dir / f"{key}.eml")
+        final = pickup_dir / f"{key}.eml"
+        work.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = work / f"{key}.tmp"
+        _write_durably(tmp, data)
+        try:
+            os.replace(tmp, final)
+        except OSError:  # another file system: stage it inside, under a skipped name
+            tmp.unlink(missing_ok=True)
+            inside = pickup_dir / f".{key}.tmp"
+            _write_durably(inside, data)
+            os.replace(inside, final)
 
     def probe(key: str) -> bool:
+        for leftover in (work / f"{key}.tmp", pickup_dir / f".{key}.tmp"):
+            leftover.unlink(missing_ok=True)
         return (pickup_dir / f"{key}.eml").exists()
 
     return transmit, probe
@@ -371,11 +427,16 @@ def open_maildir(settings) -> MaildirMailbox:  # type: ignore[no-untyped-def]
     mb = settings.mailbox
     f = mb.folders
     probe = None
+    work = settings.data_dir / "outgoing"
     if mb.send_via == "smtp":
         s = mb.smtp
         transmit = smtp_transmitter(s.host, s.port, s.starttls, s.username, s.password)
+        hint = f"the log of your SMTP server {s.host}:{s.port}"
     else:
-        transmit, probe = pickup_transmitter(mb.pickup_dir)
+        transmit, probe = pickup_transmitter(mb.pickup_dir, work / "pickup-tmp")
+        hint = (
+            f"the pickup directory {mb.pickup_dir} and the log of the mail server that collects it"
+        )
     box = MaildirMailbox(
         mb.maildir_path,
         [f.sent, f.awaiting_approval, f.approved, f.rejected, f.not_sent],
@@ -383,5 +444,9 @@ def open_maildir(settings) -> MaildirMailbox:  # type: ignore[no-untyped-def]
         f.inbox,
         transmit,
         probe,
+        evidence_dir=work / "sending",
+        proof_hint=lambda key: (
+            f"{hint}, for the Message-ID that contains mailbot.{key} (file {key}.eml)"
+        ),
     )
     return box

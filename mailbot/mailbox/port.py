@@ -45,11 +45,19 @@ class MailboxError(Exception):
 
     ``not_sent`` is True only when the failure proves nothing left (the relay refused
     the connection or the message); then a retry cannot duplicate anything.
+    ``unreachable`` is True when the mailbox itself could not be reached or refused the
+    sign-in: not the fault of one message, so the step stops instead of trying (and
+    flagging) every case in turn.
     """
 
-    def __init__(self, message: str, not_sent: bool = False) -> None:
+    def __init__(self, message: str, not_sent: bool = False, unreachable: bool = False) -> None:
         super().__init__(message)
         self.not_sent = not_sent
+        self.unreachable = unreachable
+
+
+class UnreadableMessage(Exception):
+    """The bytes are not a message mailbot can file; the reason goes to quarantine."""
 
 
 class MailboxPort(Protocol):
@@ -80,6 +88,11 @@ class MailboxPort(Protocol):
     def send(self, ref: ItemRef, key: str) -> None: ...
 
     def find_sent(self, key: str) -> SentLookup: ...
+
+    def where_to_look(self, key: str) -> str:
+        """Where the engineer can check whether an interrupted send left (named in the
+        reminder mailbot sends when it cannot tell)."""
+        ...
 
     def deliver_to_inbox(self, message: EmailMessage, key: str) -> ItemRef: ...
 

@@ -77,8 +77,37 @@ class Rendered:
     html: str | None
 
 
-def render(kind: MailKind, engineer: Engineer, data: dict[str, Any], subject: str) -> Rendered:
-    env = environment()
+def render(
+    kind: MailKind,
+    engineer: Engineer,
+    data: dict[str, Any],
+    subject: str,
+    templates: str = str(TEMPLATES),
+) -> Rendered:
+    """The email of ``kind`` with ``data``. R25, exactly: a marker the *template* left
+    unfilled raises :class:`PlaceholderLeft`; what the customer wrote (a subject with
+    ``{{``, a name in brackets) is data, appears literally and is never evaluated."""
+    out = _render(kind, engineer, data, subject, templates)
+    if kind in ENGINEER_KINDS or not _markers(out):
+        return out
+    # Markers in the output: were they in the data, or did the template leave them?
+    neutral = {k: ("x" if isinstance(v, str) and v else v) for k, v in data.items()}
+    own = _markers(_render(kind, engineer, neutral, "x", templates))
+    if own:
+        raise PlaceholderLeft(f"template {kind.value} left {own[0]!r}")
+    return out
+
+
+def _markers(r: Rendered) -> list[str]:
+    return find_placeholders(r.text, allow_slots=True) + find_placeholders(
+        r.html or "", allow_slots=True
+    )
+
+
+def _render(
+    kind: MailKind, engineer: Engineer, data: dict[str, Any], subject: str, templates: str
+) -> Rendered:
+    env = environment(templates)
     subject = one_line(subject)
     context = {"engineer": engineer, **data}
     text = env.get_template(f"{kind.value}.txt.j2").render(context).strip() + "\n"
@@ -90,12 +119,34 @@ def render(kind: MailKind, engineer: Engineer, data: dict[str, Any], subject: st
     html = env.get_template("layout.html.j2").render(
         context | {"paragraphs": paragraphs, "subject": subject}
     )
-    left = find_placeholders(full_text, allow_slots=True) + find_placeholders(
-        html, allow_slots=True
-    )
-    if left:
-        raise PlaceholderLeft(f"template {kind.value} left {left[0]!r}")
     return Rendered(subject, full_text, html)
+
+
+def markers_in_message(data: bytes) -> list[str]:
+    """Every template marker or unfilled slot in a message as it would leave: subject
+    and text parts (HTML read as text). The same reading at drafting and at sending, so
+    what the customer wrote can be told from what was left (R25)."""
+    from email import message_from_bytes
+    from email.policy import compat32
+
+    from mailbot.mailbox.text import html_to_text
+
+    msg = message_from_bytes(data, policy=compat32)
+    found: list[str] = find_placeholders(str(msg.get("Subject", "")))
+    for part in msg.walk():
+        if part.is_multipart() or part.get_content_maintype() != "text":
+            continue
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            continue
+        try:
+            text = payload.decode(part.get_content_charset() or "utf-8", "replace")
+        except LookupError:
+            text = payload.decode("utf-8", "replace")
+        if part.get_content_type() == "text/html":
+            text = html_to_text(text)
+        found += find_placeholders(text)
+    return found
 
 
 def build_message(

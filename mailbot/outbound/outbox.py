@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections import Counter
 from datetime import date, datetime, timedelta
-from email import message_from_bytes
-from email.policy import compat32
 
 import structlog
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from mailbot import trouble
 from mailbot.app import App
 from mailbot.domain.kinds import (
     CLOSING_KINDS,
@@ -34,9 +34,8 @@ from mailbot.domain.kinds import (
 from mailbot.domain.policy import Decision
 from mailbot.domain.policy.cadence import closure_date_for
 from mailbot.domain.policy.supersede import retire_reason
-from mailbot.ingest.body import html_to_text
 from mailbot.mailbox.port import MailboxError, SentLookup
-from mailbot.outbound.compose import build_message, case_subject, find_placeholders, render
+from mailbot.outbound.compose import build_message, case_subject, markers_in_message, render
 from mailbot.planning import refresh_due
 from mailbot.store.models import Case, Outbox
 from mailbot.store.repo import case_view, outbox_rows, record
@@ -128,18 +127,26 @@ def evaluate(app: App, now: datetime) -> int:
                     Case.next_due_at.is_not(None),
                     Case.next_due_at <= now,
                     Case.state != CaseState.CLOSED,
+                    or_(Case.retry_at.is_(None), Case.retry_at <= now),
                 )
             )
         )
         for case_id in ids:
-            case = s.get(Case, case_id)
-            for decision in refresh_due(s, case, app.calendar, app.settings.policy):
-                if decision.due_at <= now:
-                    plan_row(app, s, case, decision, now)
-                    planned += 1
-            s.flush()
-            refresh_due(s, case, app.calendar, app.settings.policy)
-            s.commit()
+            try:
+                case = s.get(Case, case_id)
+                count = 0
+                for decision in refresh_due(s, case, app.calendar, app.settings.policy):
+                    if decision.due_at <= now:
+                        plan_row(app, s, case, decision, now)
+                        count += 1
+                s.flush()
+                refresh_due(s, case, app.calendar, app.settings.policy)
+                s.commit()
+                planned += count
+            except Exception as exc:  # one case never stops the others
+                s.rollback()
+                trouble.flag(app, s, case_id, trouble.describe("planning", exc), now)
+                s.commit()
     return planned
 
 
@@ -175,6 +182,7 @@ def _template_data(app: App, s: Session, case: Case, row: Outbox) -> dict:
             and r.sent_at >= phase
         ),
         "draft_subject": (row.facts or {}).get("draft_subject", ""),
+        "where": (row.facts or {}).get("where", "your Sent Items"),
     }
     closure = (row.facts or {}).get("closure_date")
     if closure:
@@ -187,7 +195,7 @@ def _template_data(app: App, s: Session, case: Case, row: Outbox) -> dict:
 
 
 _CASE_LABEL = r"(?:case|ticket|sr|incident|request|ref(?:erence)?|tracking\s*id|no\.?|nr\.?|number)"
-_SEPARATORS = " \t-–—:#[](){}|/,;."
+_SEPARATORS = " \t-–—:#|/,;."
 
 
 def _issue(case: Case) -> str:
@@ -209,85 +217,121 @@ def _issue(case: Case) -> str:
 
 
 def materialise(app: App, now: datetime) -> int:
-    """Turn planned rows into drafts (or, for reminders, deliver them) - idempotently."""
+    """Turn planned rows into drafts (or, for reminders, deliver them) - idempotently,
+    each row in its own failure boundary: a row that cannot be drafted flags its case
+    and is retried later, and the others go on."""
     done = 0
-    f = app.settings.mailbox.folders
     with app.sessions() as s:
-        rows = list(
-            s.scalars(select(Outbox).where(Outbox.state == OutboxState.PLANNED).order_by(Outbox.id))
+        ids = list(
+            s.scalars(
+                select(Outbox.id)
+                .where(
+                    Outbox.state == OutboxState.PLANNED,
+                    or_(Outbox.retry_at.is_(None), Outbox.retry_at <= now),
+                )
+                .order_by(Outbox.id)
+            )
         )
-        for row in rows:
-            if row.case_id is None:  # a report, not case mail
-                from mailbot.reports.schedule import materialise_report
-
-                materialise_report(app, s, row, now)
+        for row_id in ids:
+            row = s.get(Outbox, row_id)
+            try:
+                _materialise_one(app, s, row, now)
                 s.commit()
                 done += 1
-                continue
-            case = s.get(Case, row.case_id)
-            kind = MailKind(row.kind)
-            rendered = render(
-                kind, app.settings.engineer, _template_data(app, s, case, row), row.subject
-            )
-            message = build_message(
-                rendered,
-                key=row.key,
-                kind=kind,
-                case_number=case.number,
-                sender=app.settings.engineer,
-                to=row.recipients["to"],
-                cc=row.recipients["cc"],
-                in_reply_to=None if kind in ENGINEER_KINDS else case.last_customer_message_id,
-                references=case.thread_references,
-                when=now,
-            )
-            if row.audience == "engineer":
-                app.mailbox.deliver_to_inbox(message, row.key)
-                _transition(s, row, OutboxState.SENT, now)
-                row.sent_at = now
-                record(
-                    s,
-                    case.id,
-                    now,
-                    "reminded",
-                    f"reminder in your Inbox: {kind.value}",
-                    row.rule,
-                    key=row.key,
-                )
-            elif not row.recipients["to"]:
-                _transition(s, row, OutboxState.FAILED, now)
-                row.blocked_reason = "the case has no customer address to write to"
-                record(
-                    s,
-                    case.id,
-                    now,
-                    "failed",
-                    f"{kind.value} not drafted: no customer address known",
-                    row.rule,
-                    key=row.key,
-                )
-                refresh_due(s, case, app.calendar, app.settings.policy)
-            elif app.settings.requires_approval(kind):
-                app.mailbox.save_draft(f.awaiting_approval, message, row.key)
-                _transition(s, row, OutboxState.DRAFTED, now)
-                record(
-                    s,
-                    case.id,
-                    now,
-                    "drafted",
-                    f"{kind.value} draft in '{f.awaiting_approval}' for your approval",
-                    row.rule,
-                    key=row.key,
-                )
-            else:
-                app.mailbox.save_draft(f.approved, message, row.key)
-                _transition(s, row, OutboxState.APPROVED, now)
-                _schedule(app, s, case, row, now, "approval not required for this kind (config)")
-            s.flush()
-            refresh_due(s, case, app.calendar, app.settings.policy)  # e.g. a draft-waiting reminder
-            s.commit()
-            done += 1
+            except Exception as exc:  # one row never stops the others
+                s.rollback()
+                if isinstance(exc, MailboxError) and _mailbox_down(exc):
+                    raise
+                row = s.get(Outbox, row_id)
+                why = trouble.describe(f"drafting {row.kind}", exc)
+                row.attempts += 1
+                row.blocked_reason = why
+                row.retry_at = trouble.flag(app, s, row.case_id, why, now)
+                if row.kind == MailKind.REMIND_TROUBLE and row.attempts >= MAX_SEND_ATTEMPTS:
+                    _transition(s, row, OutboxState.FAILED, now)  # never a loop of reminders
+                s.commit()
     return done
+
+
+def _mailbox_down(exc: MailboxError) -> bool:
+    """A failure of the mailbox itself (not of this draft): the step stops and says so."""
+    return bool(getattr(exc, "unreachable", False))
+
+
+def _materialise_one(app: App, s: Session, row: Outbox, now: datetime) -> None:
+    f = app.settings.mailbox.folders
+    if row.case_id is None:  # a report, not case mail
+        from mailbot.reports.schedule import materialise_report
+
+        materialise_report(app, s, row, now)
+        return
+    case = s.get(Case, row.case_id)
+    kind = MailKind(row.kind)
+    rendered = render(kind, app.settings.engineer, _template_data(app, s, case, row), row.subject)
+    message = build_message(
+        rendered,
+        key=row.key,
+        kind=kind,
+        case_number=case.number,
+        sender=app.settings.engineer,
+        to=row.recipients["to"],
+        cc=row.recipients["cc"],
+        in_reply_to=None if kind in ENGINEER_KINDS else case.last_customer_message_id,
+        references=case.thread_references,
+        when=now,
+    )
+    if row.audience == "engineer":
+        app.mailbox.deliver_to_inbox(message, row.key)
+        _transition(s, row, OutboxState.SENT, now)
+        row.sent_at = now
+        record(
+            s,
+            case.id,
+            now,
+            "reminded",
+            f"reminder in your Inbox: {kind.value}",
+            row.rule,
+            key=row.key,
+        )
+    elif not row.recipients["to"]:
+        _transition(s, row, OutboxState.FAILED, now)
+        row.blocked_reason = "the case has no customer address to write to"
+        record(
+            s,
+            case.id,
+            now,
+            "failed",
+            f"{kind.value} not drafted: no customer address known",
+            row.rule,
+            key=row.key,
+        )
+    else:
+        # R25: what the customer wrote may look like a marker; remember what mailbot's
+        # own draft holds, so only what is added later can block the send
+        row.facts = {
+            **(row.facts or {}),
+            "customer_markers": markers_in_message(message.as_bytes()),
+        }
+        if app.settings.requires_approval(kind):
+            app.mailbox.save_draft(f.awaiting_approval, message, row.key)
+            _transition(s, row, OutboxState.DRAFTED, now)
+            record(
+                s,
+                case.id,
+                now,
+                "drafted",
+                f"{kind.value} draft in '{f.awaiting_approval}' for your approval",
+                row.rule,
+                key=row.key,
+            )
+        else:
+            app.mailbox.save_draft(f.approved, message, row.key)
+            _transition(s, row, OutboxState.APPROVED, now)
+            _schedule(app, s, case, row, now, "approval not required for this kind (config)")
+    row.retry_at = None
+    trouble.clear(s, case, now)
+    s.flush()
+    refresh_due(s, case, app.calendar, app.settings.policy)  # e.g. a draft-waiting reminder
 
 
 def _transition(s: Session, row: Outbox, state: OutboxState, now: datetime) -> None:
@@ -342,24 +386,46 @@ def scan_approvals(app: App, now: datetime) -> None:
         approved.update(box.keyed_items(f.approved))
         rejected = box.keyed_items(f.rejected)
         for row in drafted:
-            case = s.get(Case, row.case_id)
-            if row.key in approved:
-                if row.state == OutboxState.DRAFTED:
-                    _transition(s, row, OutboxState.APPROVED, now)
-                    record(
-                        s,
-                        case.id,
-                        now,
-                        "approved",
-                        f"you approved the {row.kind} draft",
-                        row.rule,
-                        key=row.key,
-                    )
-                _schedule(app, s, case, row, now, "approved")
-            elif row.key in rejected or row.key not in awaiting:
-                where = "moved to Rejected" if row.key in rejected else "deleted"
-                _reject(app, s, case, row, now, f"you {where} the {row.kind} draft")
-            s.commit()
+            try:
+                _verdict(app, s, row, approved, awaiting, rejected, now)
+                s.commit()
+            except Exception as exc:  # one draft never stops the others
+                s.rollback()
+                if isinstance(exc, MailboxError) and exc.unreachable:
+                    raise
+                trouble.flag(
+                    app, s, row.case_id, trouble.describe("reading your verdict", exc), now
+                )
+                s.commit()
+
+
+def _verdict(
+    app: App,
+    s: Session,
+    row: Outbox,
+    approved: dict,
+    awaiting: dict,
+    rejected: dict,
+    now: datetime,
+) -> None:
+    """The engineer's verdict on one draft, from where it is now."""
+    case = s.get(Case, row.case_id)
+    if row.key in approved:
+        if row.state == OutboxState.DRAFTED:
+            _transition(s, row, OutboxState.APPROVED, now)
+            record(
+                s,
+                case.id,
+                now,
+                "approved",
+                f"you approved the {row.kind} draft",
+                row.rule,
+                key=row.key,
+            )
+        _schedule(app, s, case, row, now, "approved")
+    elif row.key in rejected or row.key not in awaiting:
+        where = "moved to Rejected" if row.key in rejected else "deleted"
+        _reject(app, s, case, row, now, f"you {where} the {row.kind} draft")
 
 
 def _reject(app: App, s: Session, case: Case, row: Outbox, now: datetime, why: str) -> None:
@@ -507,23 +573,13 @@ def _stale_reason(
     return None
 
 
-def _draft_placeholders(data: bytes) -> list[str]:
-    msg = message_from_bytes(data, policy=compat32)
-    found: list[str] = []
-    subject = str(msg.get("Subject", ""))
-    found += find_placeholders(subject)
-    for part in msg.walk():
-        if part.is_multipart():
-            continue
-        payload = part.get_payload(decode=True)
-        if not isinstance(payload, bytes):
-            continue
-        text = payload.decode(part.get_content_charset() or "utf-8", "replace")
-        if part.get_content_type() == "text/html":
-            text = html_to_text(text)
-        if part.get_content_maintype() == "text":
-            found += find_placeholders(text)
-    return found
+def _left_in_draft(row: Outbox, data: bytes) -> list[str]:
+    """R25: markers in the approved draft that were not in what the customer wrote (the
+    markers mailbot saw in its own draft came from case data, e.g. a subject with
+    ``{{``, and were recorded when it was drafted)."""
+    allowed = Counter((row.facts or {}).get("customer_markers", []))
+    found = Counter(markers_in_message(data))
+    return list((found - allowed).elements())
 
 
 def release(app: App, now: datetime) -> int:
@@ -541,9 +597,19 @@ def release(app: App, now: datetime) -> int:
             return 0
         approved = app.mailbox.keyed_items(app.settings.mailbox.folders.approved)
         for row in due:
-            case = s.get(Case, row.case_id) if row.case_id is not None else None
-            outcome = _release_one(app, s, row, case, approved.get(row.key), now)
-            s.commit()
+            try:
+                case = s.get(Case, row.case_id) if row.case_id is not None else None
+                outcome = _release_one(app, s, row, case, approved.get(row.key), now)
+                s.commit()
+            except Exception as exc:  # one send never stops the others
+                s.rollback()
+                if isinstance(exc, MailboxError) and exc.unreachable:
+                    raise
+                # a row claimed before the failure stays "sending": recovery settles it
+                # from the mailbox, so nothing is sent twice
+                trouble.flag(app, s, row.case_id, trouble.describe(f"sending {row.kind}", exc), now)
+                s.commit()
+                continue
             if outcome == "stop":
                 break
             sent += outcome == "sent"
@@ -585,7 +651,7 @@ def _release_one(app: App, s: Session, row: Outbox, case: Case | None, ref, now:
         else:
             _transition(s, row, OutboxState.FAILED, now)
         return "skip"
-    left = _draft_placeholders(app.mailbox.read(ref))
+    left = _left_in_draft(row, app.mailbox.read(ref))
     if left and case is not None:
         _block(app, s, case, row, now, f"it still contains {left[0]!r} (R25)")
         return "skip"
@@ -739,7 +805,13 @@ def _unconfirmed(
         app,
         s,
         case,
-        Decision(MailKind.REMIND_UNCONFIRMED, "R26", why, now, {"draft_subject": row.subject}),
+        Decision(
+            MailKind.REMIND_UNCONFIRMED,
+            "R26",
+            why,
+            now,
+            {"draft_subject": row.subject, "where": app.mailbox.where_to_look(row.key)},
+        ),
         now,
     )
     refresh_due(s, case, app.calendar, app.settings.policy)

@@ -28,7 +28,9 @@ def _guarded(name: str, step, app: App):  # type: ignore[no-untyped-def]
             report = step(app)
             log.debug("job done", job=name, **vars(report))
         except Exception as exc:
-            log.error("job failed; retried at its next run", job=name, error=type(exc).__name__)
+            from mailbot.errors import describe
+
+            log.error("job failed; retried at its next run", job=name, error=describe(exc)[1])
 
     return job
 

@@ -41,14 +41,64 @@ def alembic_config(url: str):  # type: ignore[no-untyped-def]
     return cfg
 
 
+def migration_engine(url: str) -> Engine:
+    """An engine for schema changes. On SQLite every statement runs inside one explicit
+    transaction, DDL included (pysqlite would otherwise commit each CREATE TABLE on its
+    own), so a kill at any instant leaves the old schema or the new one, never a mix."""
+    engine = make_engine(url)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _no_implicit_transactions(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):  # type: ignore[no-untyped-def]
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+class SchemaError(Exception):
+    """The database holds something mailbot cannot upgrade by itself."""
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (the daemon calls this on start)."""
+    """Bring the schema to ``revision`` (the daemon and ``tick`` call this on start), in
+    one transaction. A database that an older mailbot left half-created (tables but no
+    schema version, and no data in them) is recreated."""
     from alembic import command
 
-    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    url = engine.url.render_as_string(hide_password=False)
+    migrator = migration_engine(url)
+    try:
+        with migrator.begin() as conn:
+            _repair_half_created(conn)
+            cfg = alembic_config(url)
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+    finally:
+        migrator.dispose()
+
+
+def _repair_half_created(conn) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import inspect, text
+
+    from mailbot.store.models import Base
+
+    tables = set(inspect(conn).get_table_names())
+    ours = tables & set(Base.metadata.tables)
+    if not ours or "alembic_version" in tables:
+        return
+    for name in ours:
+        if conn.execute(text(f'SELECT 1 FROM "{name}" LIMIT 1')).first() is not None:
+            raise SchemaError(
+                "the database has mailbot tables with data but no schema version; "
+                "restore it from a backup or point [database] url at a new database"
+            )
+    for table in reversed(Base.metadata.sorted_tables):
+        if table.name in ours:
+            conn.execute(text(f'DROP TABLE "{table.name}"'))
 
 
 def current_revision(engine: Engine) -> str | None:

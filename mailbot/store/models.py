@@ -119,6 +119,12 @@ class Case(Base):
         Boolean, default=False, server_default=sa_false(), index=True
     )
     folded_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # One case never stops another: a step that failed for this case (planning, drafting,
+    # sending) is recorded here, told to the engineer once, and retried after a back-off.
+    trouble: Mapped[str | None] = mapped_column(String(300))
+    trouble_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    trouble_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class MailItem(Base):
@@ -223,6 +229,7 @@ class Outbox(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when it reached a final state
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # drafting failed: not before
     # a final row's draft has been taken out of the approval folders (to "Not sent")
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

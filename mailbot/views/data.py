@@ -53,11 +53,18 @@ def _next(app: App, s, case: Case, rows: list[Outbox]) -> dict[str, Any] | None:
     }
 
 
-def blocked(app: App, rows: list[Outbox]) -> str | None:
+def blocked(app: App, case: Case, rows: list[Outbox]) -> str | None:
     """Why the case's next step cannot happen by itself, in the engineer's words (None
     when nothing waits on them)."""
     cal = app.calendar
     f = app.settings.mailbox.folders
+    if case.trouble:
+        again = (
+            f"; tried again after {cal.local(case.retry_at):%a %d %b %H:%M}"
+            if case.retry_at
+            else ""
+        )
+        return f"{case.trouble}{again}"
     for r in rows:
         if r.audience != "customer":
             continue
@@ -85,7 +92,7 @@ def case_summary(app: App, s, case: Case, now: datetime) -> dict[str, Any]:  # t
         "paused_until": _iso(case.paused_until),
         "pause_why": case.pause_why,
         "next": _next(app, s, case, rows),
-        "blocked": blocked(app, rows),
+        "blocked": blocked(app, case, rows),
     }
 
 

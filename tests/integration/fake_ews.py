@@ -87,7 +87,8 @@ class FakeEws:
         self.states: set[str] = set()
         self.requests: list[str] = []  # operation names, in order
         self.busy = 0
-        self.http_errors: list[tuple] = []  # (status, Retry-After[, only for this operation])
+        # (status, Retry-After or None[, only for this operation[, the page to answer]])
+        self.http_errors: list[tuple] = []
         self.expire_sync = False
         self.impersonation_denied = False
         self.impersonated = False
@@ -228,9 +229,10 @@ class FakeEws:
         op = body[0]
         name = etree.QName(op).localname
         self.requests.append(name)
-        if self.http_errors and self.http_errors[0][2:] in ((), (name,)):
-            status, retry_after, *_ = self.http_errors.pop(0)
-            return status, {"Retry-After": retry_after}, ""
+        if self.http_errors and self.http_errors[0][2:3] in ((), (name,)):
+            status, retry_after, *rest = self.http_errors.pop(0)
+            page = rest[1] if len(rest) > 1 else ""  # e.g. an IIS error page
+            return status, ({"Retry-After": retry_after} if retry_after else {}), page
         try:
             if self.busy:
                 self.busy -= 1

@@ -72,6 +72,12 @@ def test_r26_crash_before_transmit_is_never_resent_blindly(world):
     )  # may or may not have left (an SMTP session cut mid-way): not repeated
     assert world.rows()[0].state == OutboxState.FAILED
     assert "remind_unconfirmed" in world.inbox_reminders()
+    # the reminder names exactly where to look, and the evidence lives where no Maildir
+    # cleaner (Dovecot empties tmp/ after 36 h) or pickup reader can take it
+    text = world.inbox_reminder("remind_unconfirmed")
+    assert str(world.settings.mailbox.pickup_dir) in text and "Not sent" in text
+    assert [p.name for p in (world.root / ".Sent Items" / "tmp").iterdir()] == [".mailbot-clock"]
+    assert not any(p.name.startswith(".") for p in world.pickup.iterdir())
 
 
 def test_r26_crash_after_committing_sending_but_before_any_trace_is_sent_once(world, monkeypatch):
@@ -151,3 +157,43 @@ def test_r26_two_processes_releasing_the_same_row_send_it_once(world):
             assert _claim_for_sending(s2, row2, world.now()) is False
     finally:
         second.engine.dispose()
+
+
+class DraftThenKilled(MaildirMailbox):
+    """The process dies right after a draft is saved, before its row is recorded."""
+
+    def save_draft(self, folder, message, key):  # type: ignore[no-untyped-def]
+        super().save_draft(folder, message, key)
+        raise Killed()
+
+
+@pytest.mark.parametrize("verdict", ["Mailbot/Approved", "Mailbot/Rejected", "Trash"])
+def test_a_draft_saved_just_before_a_crash_is_never_saved_again_or_brought_back(
+    tmp_path, db_url, verdict
+):
+    w = World(tmp_path, db_url, berlin(2026, 11, 30, 9, 30))
+    try:
+        base = open_maildir(w.settings)
+        w.restart(
+            mailbox=DraftThenKilled(
+                base.root, base.folders, base.sent_folder, base.inbox_folder, base.transmit
+            )
+        )
+        w.customer(subject=f"Pipeline fails - TrackingID#{helpers.CASE}")
+        with pytest.raises(Killed):
+            w.tick()
+        (draft,) = w.drafts()
+        assert [r.state for r in w.rows()] == [OutboxState.PLANNED]
+        target = w.root / ("." + verdict.replace("/", ".")) / "cur" / draft.name
+        target.parent.mkdir(parents=True, exist_ok=True)  # a client's Trash, say
+        draft.rename(target)  # the engineer approves, rejects or deletes it meanwhile
+        w.restart()
+        w.at(berlin(2026, 11, 30, 9, 40)).tick()
+        assert w.drafts() == []  # not saved again, not brought back
+        state = w.rows()[0].state
+        if verdict == "Mailbot/Approved":
+            assert state in (OutboxState.SCHEDULED, OutboxState.SENT)
+        else:
+            assert state == OutboxState.REJECTED
+    finally:
+        w.close()

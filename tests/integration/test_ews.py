@@ -498,3 +498,14 @@ def test_r19_ews_a_draft_gone_stale_in_approved_moves_to_not_sent_with_a_note(ew
     assert moved["props"][KEY] == ew.rows()[0].key  # the same draft, found by its key
     ew.at(berlin(2026, 12, 1, 9, 30)).tick()
     assert ew.fake.count("SendItem") == 0 and len(ew.box("Mailbot/Not sent")) == 1
+
+
+def test_an_http_500_page_is_one_line_naming_it_and_exit_3(ew, tmp_path, capsys):
+    """Not a traceback, and not "DNS": the server answered, with an error page."""
+    page = "<html><body><h1>500 - Internal server error.</h1></body></html>"
+    ew.fake.http_errors = [(500, None, op, page) for op in ("GetFolder", "SyncFolderItems") * 5]
+    path = helpers.write_toml(tmp_path / "ews.toml", ew.data)
+    assert cli.main(["tick", "--config", str(path)]) == 3
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "HTTP 500" in err
+    assert "DNS" not in err and "Traceback" not in err

@@ -6,6 +6,7 @@ import pytest
 from mailbot.config import Engineer
 from mailbot.domain.kinds import MailKind
 from mailbot.outbound.compose import (
+    TEMPLATES,
     PlaceholderLeft,
     build_message,
     case_subject,
@@ -115,17 +116,26 @@ def test_r25_a_missing_value_is_an_error_not_a_blank():
     del data["issue"]
     with pytest.raises(Exception, match="issue"):
         render(MailKind.FIRST_RESPONSE, ENG, data, "s")
-    with pytest.raises(PlaceholderLeft):
-        render(MailKind.FIRST_RESPONSE, ENG, DATA | {"issue": "[Customer Name]"}, "s")
 
 
-def test_customer_text_is_data_never_template_code_and_is_escaped_in_html():
+def test_r25_a_marker_the_template_left_is_an_error(tmp_path):
+    for name in ("_signature.txt.j2", "_signature.html.j2", "layout.html.j2", "_greeting.txt.j2"):
+        (tmp_path / name).write_text((TEMPLATES / name).read_text())
+    (tmp_path / "strike_1.txt.j2").write_text("Hello [Customer Name], about {{ issue }}.\n")
+    with pytest.raises(PlaceholderLeft, match="Customer Name"):
+        render(MailKind.STRIKE_1, ENG, DATA, "s", templates=str(tmp_path))
+
+
+def test_r25_customer_text_is_data_never_template_code_and_is_escaped_in_html():
+    """What the customer wrote appears literally, even when it looks like a marker, and
+    is never evaluated (the guard is about what the template left, not the customer)."""
     data = DATA | {
-        "issue": "{% for x in range(3) %}boom{% endfor %} <script>alert(1)</script>",
+        "issue": "{% for x in range(3) %}boom{% endfor %} {{ 6*7 }} [Customer Name] xxx-xxx",
         "customer_name": "<b>Eve</b>",
     }
-    with pytest.raises(PlaceholderLeft):  # a template marker never reaches a customer
-        render(MailKind.FIRST_RESPONSE, ENG, data, "s")
+    r = render(MailKind.FIRST_RESPONSE, ENG, data, "RE: {{ subject }}")
+    assert "{% for x in range(3) %}boom{% endfor %} {{ 6*7 }} [Customer Name]" in r.text
+    assert " 42 " not in r.text and "boomboom" not in r.text
     r = render(
         MailKind.FIRST_RESPONSE,
         ENG,

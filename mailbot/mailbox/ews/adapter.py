@@ -52,6 +52,7 @@ WELL_KNOWN = {
     "sentitems": "sent",
     "sent": "sent",
     "drafts": "drafts",
+    "deleted items": "trash",
 }
 SYNC_PAGE = 512  # the most SyncFolderItems returns in one call
 FETCH_FIELDS = (
@@ -251,11 +252,11 @@ class EwsMailbox:
         if data is None:
             (item,) = self.call("read a message", lambda: self._get([ref.locator]))
             if isinstance(item, ErrorItemNotFound):
-                from mailbot.ingest.message import UnreadableMessage
+                from mailbot.mailbox.port import UnreadableMessage
 
                 raise UnreadableMessage("deleted from the mailbox before it could be read")
             if not isinstance(item, Item):
-                from mailbot.ingest.message import UnreadableMessage
+                from mailbot.mailbox.port import UnreadableMessage
 
                 raise UnreadableMessage(f"Exchange could not return it: {type(item).__name__}")
             data = self._keep(ref.locator, ref.folder, item)
@@ -305,7 +306,19 @@ class EwsMailbox:
         return ItemRef(folder, item_key(item.id), item.id)
 
     def save_draft(self, folder: str, message: EmailMessage, key: str) -> ItemRef:
-        places = list(dict.fromkeys([folder, self.awaiting, self.approved, self.rejected]))
+        places = list(
+            dict.fromkeys(
+                [
+                    folder,
+                    self.awaiting,
+                    self.approved,
+                    self.rejected,
+                    self.not_sent,
+                    self.sent,
+                    "Deleted Items",
+                ]
+            )
+        )
         existing = self._find_by_key(key, places)
         if existing:  # a retry after a crash: never a second draft
             name, item_id = existing
@@ -384,6 +397,10 @@ class EwsMailbox:
             raise MailboxError(
                 "the approved draft is gone from the mailbox", not_sent=True
             ) from None
+
+    def where_to_look(self, key: str) -> str:
+        """Where the engineer can see whether an interrupted send left."""
+        return "the Outbox and Sent Items folders in Outlook (a message still in the Outbox has not left yet)"
 
     def find_sent(self, key: str) -> SentLookup:
         if self._find_by_key(key, [self.sent]):

@@ -10,6 +10,7 @@ Items (R26). A 401 stops at once.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -25,6 +26,7 @@ from exchangelib.errors import (
     ErrorServerBusy,
     ErrorTimeoutExpired,
     ErrorTooManyObjectsOpened,
+    MalformedResponseError,
     TransportError,
     UnauthorizedError,
 )
@@ -46,9 +48,15 @@ REFUSALS = (
 class EwsAuthError(MailboxError):
     """Exchange refused the credentials (401) or the sign-in failed: retrying cannot help."""
 
+    def __init__(self, message: str, not_sent: bool = False) -> None:
+        super().__init__(message, not_sent=not_sent, unreachable=True)
+
 
 class EwsPermissionError(MailboxError):
     """Signed in, but without the right to this mailbox (impersonation, delegate access)."""
+
+    def __init__(self, message: str, not_sent: bool = False) -> None:
+        super().__init__(message, not_sent=not_sent, unreachable=True)
 
 
 def describe(exc: BaseException) -> str:
@@ -64,6 +72,13 @@ def describe(exc: BaseException) -> str:
         return "permission missing: access denied to this mailbox or folder (delegate rights)"
     if isinstance(exc, AutoDiscoverFailed):
         return "autodiscover failed: set service_endpoint to the EWS URL instead"
+    if isinstance(exc, MalformedResponseError):
+        found = re.search(r"Code: (\d{3})", str(exc))
+        status = f"HTTP {found.group(1)}" if found else "something"
+        return (
+            f"the server answered {status} with a page that is not an EWS reply "
+            "(Exchange or a proxy in front of it failed; check the server, or service_endpoint)"
+        )
     if isinstance(exc, TransportError) and ("SSL" in text or "certificate" in text.lower()):
         return "TLS verification failed (set ca_bundle if your network inspects TLS)"
     if isinstance(exc, ErrorTimeoutExpired | ErrorServerBusy) and "Reraised from" in text:
@@ -93,9 +108,11 @@ class Caller:
                 raise EwsAuthError(f"{what}: {describe(exc)}") from None
             except (ErrorImpersonateUserDenied, ErrorAccessDenied, ErrorNonExistentMailbox) as exc:
                 raise EwsPermissionError(f"{what}: {describe(exc)}", not_sent=True) from None
+            except MalformedResponseError as exc:  # an HTML error page, not SOAP
+                raise MailboxError(f"{what}: {describe(exc)}", unreachable=True) from None
             except REFUSALS as exc:
                 if "Reraised from" in str(exc):  # a connection problem, not a refusal
-                    raise MailboxError(f"{what}: {describe(exc)}") from None
+                    raise MailboxError(f"{what}: {describe(exc)}", unreachable=True) from None
                 if sends and str(exc) == "HTTP 503":
                     raise MailboxError(f"{what}: HTTP 503; whether it left is checked") from None
                 if attempt == MAX_RETRIES:
@@ -106,12 +123,12 @@ class Caller:
             except ErrorTimeoutExpired as exc:
                 # Unreachable, or the connection dropped mid-request: not retried here (the
                 # daemon's next run is the retry), and for a send it proves nothing.
-                raise MailboxError(f"{what}: {describe(exc)}") from None
+                raise MailboxError(f"{what}: {describe(exc)}", unreachable=True) from None
             except TransportError as exc:
                 if type(exc) is not TransportError:  # an EWS answer (e.g. item not found):
                     raise  # the adapter decides what it means
-                raise MailboxError(f"{what}: {describe(exc)}") from None  # TLS and the like
-                raise MailboxError(f"{what}: {describe(exc)}") from None
+                # TLS and the like
+                raise MailboxError(f"{what}: {describe(exc)}", unreachable=True) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _wait(self, attempt: int, hint: float | None, what: str, why: str) -> None:

@@ -213,7 +213,7 @@ class GraphMailbox:
                 )
             except GraphError as exc:
                 if exc.status == 404:
-                    from mailbot.ingest.message import UnreadableMessage
+                    from mailbot.mailbox.port import UnreadableMessage
 
                     raise UnreadableMessage(
                         "deleted from the mailbox before it could be read"
@@ -293,10 +293,14 @@ class GraphMailbox:
         ]
 
     def save_draft(self, folder: str, message: EmailMessage, key: str) -> ItemRef:
-        existing = self._find_by_key(key)
+        existing = self._find_by_key(key)  # anywhere in the mailbox, Deleted Items too
         target = self.folder_id(folder)
         if existing:  # a retry after a crash: never a second draft
-            if existing.get("parentFolderId") != target:
+            # Still in Drafts: the crash came between createReply and the move, so the
+            # move is finished. Anywhere else the engineer put it there (approved,
+            # rejected, deleted): it stays where it is, never brought back.
+            drafts = self.client.get(f"{self.u}/mailFolders/drafts", params={"$select": "id"})["id"]
+            if existing.get("parentFolderId") == drafts:
                 existing = self.client.post(
                     f"{self.u}/messages/{quote(existing['id'], safe='')}/move",
                     {"destinationId": target},
@@ -414,6 +418,10 @@ class GraphMailbox:
             raise MailboxError(
                 f"Graph /send refused ({exc.status} {exc.code})", not_sent=400 <= exc.status < 500
             ) from None
+
+    def where_to_look(self, key: str) -> str:
+        """Where the engineer can see whether an interrupted send left."""
+        return "the Outbox and Sent Items folders in Outlook (a message still in the Outbox has not left yet)"
 
     def find_sent(self, key: str) -> SentLookup:
         if self._find_by_key(key, self.sent):

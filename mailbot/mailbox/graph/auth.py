@@ -13,6 +13,8 @@ import os
 from pathlib import Path
 from typing import Protocol
 
+from mailbot.mailbox.port import MailboxError
+
 CLOUDS = {
     # cloud: (Graph endpoint, sign-in authority host)
     "global": ("https://graph.microsoft.com", "https://login.microsoftonline.com"),
@@ -22,8 +24,11 @@ CLOUDS = {
 }
 
 
-class GraphAuthError(Exception):
+class GraphAuthError(MailboxError):
     """No token: what failed and what to do, never a secret."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, unreachable=True)
 
 
 class TokenProvider(Protocol):

@@ -12,6 +12,7 @@ import requests
 import structlog
 
 from mailbot.mailbox.graph.auth import GraphAuthError, TokenProvider
+from mailbot.mailbox.port import MailboxError
 
 log = structlog.get_logger("mailbot.graph")
 RETRY_STATUS = (429, 503, 504)
@@ -20,9 +21,14 @@ MAX_WAIT = 120.0
 BATCH_LIMIT = 20  # Graph's $batch limit
 
 
-class GraphError(Exception):
+class GraphError(MailboxError):
+    """Graph answered with an error (``status`` 0: no answer at all). Unreachable when
+    there was no answer or the service failed (5xx): not the fault of one message."""
+
     def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"Graph {status} {code}: {message}")
+        super().__init__(
+            f"Graph {status} {code}: {message}", unreachable=status == 0 or status >= 500
+        )
         self.status, self.code = status, code
 
 
@@ -89,7 +95,10 @@ class GraphClient:
                 )
             except requests.ConnectionError as exc:
                 if attempt == MAX_RETRIES:
-                    raise GraphError(0, "connection", type(exc).__name__) from None
+                    host = requests.utils.urlparse(self.base).hostname
+                    raise GraphError(
+                        0, "connection", f"cannot reach {host} ({type(exc).__name__})"
+                    ) from None
                 self._wait(attempt, None, "connection error")
                 continue
             if resp.status_code in RETRY_STATUS and attempt < MAX_RETRIES:

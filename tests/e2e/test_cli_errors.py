@@ -1,0 +1,21 @@
+"""Every error a command can end with is one line and a documented exit code."""
+
+from __future__ import annotations
+
+from mailbot import cli
+from tests import helpers
+
+
+def test_an_unreachable_database_is_one_line_and_exit_4(tmp_path, capsys):
+    data = helpers.config_dict(tmp_path, "postgresql://mailbot@127.0.0.1:9/none")
+    path = helpers.write_toml(tmp_path / "m.toml", data)
+    for command in (["tick"], ["cases"], ["db", "upgrade"]):
+        assert cli.main([*command, "--config", str(path)]) == 4
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and err.startswith("database:"), err
+        assert "Traceback" not in err
+
+
+def test_a_missing_config_file_is_exit_2(tmp_path, capsys):
+    assert cli.main(["tick", "--config", str(tmp_path / "nope.toml")]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
