@@ -73,3 +73,16 @@ def _real_clock() -> Iterator[None]:
     clock.use(None)
     yield
     clock.use(None)
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory) -> Path:
+    """A migrated SQLite database to copy: property tests run many examples, each on a
+    fresh database, without migrating every time."""
+    from mailbot.store.db import make_engine, upgrade
+
+    path = tmp_path_factory.mktemp("tpl") / "mailbot.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path

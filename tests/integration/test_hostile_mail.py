@@ -9,14 +9,11 @@ from __future__ import annotations
 import shutil
 from email.header import Header
 from email.utils import format_datetime
-from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mailbot import cli
-from mailbot.store.db import make_engine, upgrade
 from tests import helpers
 from tests.integration.world import berlin
 
@@ -42,15 +39,6 @@ NASTY = [
     "${x}",
 ]
 text = st.lists(st.one_of(st.sampled_from(NASTY), st.text(max_size=30)), max_size=12).map("".join)
-
-
-@pytest.fixture(scope="module")
-def template_db(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("tpl") / "mailbot.db"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    engine.dispose()
-    return path
 
 
 def _raw(subject: str, name: str, body: str, extra: str, encode: bool, when) -> bytes:

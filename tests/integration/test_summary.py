@@ -97,7 +97,7 @@ def test_r29_summary_renders_in_headless_chromium_with_chart_and_table_visible(w
         ],
         check=True,
         capture_output=True,
-        timeout=120,
+        timeout=1800,  # a guard against a hang only: the suite runs on loaded machines
     )
     pixels = mpimg.imread(str(shot))[:, :, :3]
     dark_blue = (

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
 import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,7 +27,6 @@ from mailbot.domain.timeline import FOLDED_FIELDS
 from mailbot.ingest import sync
 from mailbot.ingest.sync import sync_all
 from mailbot.mailbox.maildir import MaildirMailbox, open_maildir
-from mailbot.store.db import make_engine, upgrade
 from mailbot.store.models import Case, MailItem
 from mailbot.store.repo import case_view
 from tests import helpers
@@ -164,15 +162,6 @@ def _messages(steps: list[Step]) -> list[tuple[Step, object, str | None]]:
 
 
 SIGNAL_NAMES = {"called": "called-reached", "pause": "pause", "premier": "premier"}
-
-
-@pytest.fixture(scope="module")
-def template_db(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("tpl") / "mailbot.db"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    engine.dispose()
-    return path
 
 
 def _run(tmp: Path, template: Path, deliveries, batch: int) -> dict:
