@@ -128,6 +128,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_CONFIG
+    from mailbot.files import mailbot_paths, readable_by_others
+
+    for warning in readable_by_others(mailbot_paths(settings)):
+        print(f"warning: {warning}")
     print(f"config OK: {settings.source}")
     print(
         f"  engineer {settings.engineer.name}, zone {settings.calendar.timezone.key}, holidays {settings.calendar.country}"
@@ -370,8 +374,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command. Every failure ends as one line on stderr and a documented exit
     code (mailbot/errors.py): 2 config, 3 mailbox, 4 database, 5 internal."""
     args = _parser().parse_args(argv)
+    from mailbot.files import secure_umask
     from mailbot.logs import configure
 
+    secure_umask()  # everything mailbot creates is owner-only
     configure()
     try:
         refused = _rehearsal_clock(args.command)

@@ -365,13 +365,31 @@ def pickup_transmitter(
 
 
 def smtp_transmitter(
-    host: str, port: int, starttls: bool, username: str | None, password: str | None
+    host: str,
+    port: int,
+    starttls: bool,
+    username: str | None,
+    password: str | None,
+    ca_bundle: Path | None = None,
+    implicit_tls: bool | None = None,
 ) -> Callable[[bytes, str], None]:
-    """Deliver through SMTP (smtplib); recipients are taken from the message headers."""
+    """Deliver through SMTP (smtplib); recipients are taken from the message headers.
+
+    TLS is verified (certificate and host name) against the system's trust store, or
+    ``ca_bundle``: STARTTLS, or implicit TLS (port 465 unless ``implicit_tls`` says).
+    A password is never sent without TLS: that is refused before connecting."""
     import smtplib
+    import ssl
     from email import message_from_bytes
     from email.policy import SMTP
     from email.utils import getaddresses
+
+    implicit = port == 465 if implicit_tls is None else implicit_tls
+    if username and not (starttls or implicit):
+        raise ValueError("SMTP credentials without TLS: use starttls or implicit TLS (port 465)")
+
+    def context() -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(ca_bundle) if ca_bundle else None)
 
     def transmit(data: bytes, key: str) -> None:
         msg = message_from_bytes(data, policy=SMTP)
@@ -389,10 +407,22 @@ def smtp_transmitter(
             )
         del msg["Bcc"]
         try:
-            smtp = smtplib.SMTP(host, port, timeout=60)
+            if implicit:
+                smtp = smtplib.SMTP_SSL(host, port, timeout=60, context=context())
+            else:
+                smtp = smtplib.SMTP(host, port, timeout=60)
+        except ssl.SSLError as exc:
+            raise MailboxError(
+                f"SMTP {host}:{port}: the TLS certificate does not verify ({exc.reason}); "
+                "set ca_bundle if your server uses a private CA",
+                not_sent=True,
+                unreachable=True,
+            ) from None
         except OSError as exc:
             raise MailboxError(
-                f"cannot connect to SMTP {host}:{port}: {type(exc).__name__}", not_sent=True
+                f"cannot connect to SMTP {host}:{port}: {type(exc).__name__}",
+                not_sent=True,
+                unreachable=True,
             ) from None
         refused = (
             smtplib.SMTPRecipientsRefused,
@@ -404,11 +434,21 @@ def smtp_transmitter(
         )
         try:
             with smtp:
-                if starttls:
-                    smtp.starttls()
+                if starttls and not implicit:
+                    try:
+                        smtp.starttls(context=context())
+                    except ssl.SSLError as exc:  # before any credential or message left
+                        raise MailboxError(
+                            f"SMTP {host}:{port}: the TLS certificate does not verify "
+                            f"({exc.reason}); set ca_bundle if your server uses a private CA",
+                            not_sent=True,
+                            unreachable=True,
+                        ) from None
                 if username:
                     smtp.login(username, password or "")
                 smtp.send_message(msg, from_addr=sender, to_addrs=rcpts)
+        except MailboxError:
+            raise
         except refused as exc:
             # The server said no before accepting the message: nothing was delivered.
             raise MailboxError(
@@ -430,7 +470,15 @@ def open_maildir(settings) -> MaildirMailbox:  # type: ignore[no-untyped-def]
     work = settings.data_dir / "outgoing"
     if mb.send_via == "smtp":
         s = mb.smtp
-        transmit = smtp_transmitter(s.host, s.port, s.starttls, s.username, s.password)
+        transmit = smtp_transmitter(
+            s.host,
+            s.port,
+            s.starttls,
+            s.username,
+            s.password,
+            getattr(s, "ca_bundle", None),
+            getattr(s, "implicit_tls", None),
+        )
         hint = f"the log of your SMTP server {s.host}:{s.port}"
     else:
         transmit, probe = pickup_transmitter(mb.pickup_dir, work / "pickup-tmp")

@@ -15,14 +15,18 @@ from collections.abc import Iterable
 from mailbot.mailbox.port import KEY_HEADER
 
 BODY_HEADERS = ("content-", "mime-version")
+# What a sender writes in these is never believed: categories come from the mailbox's
+# own item properties, the key from mailbot's named property.
+SENDERS_CANNOT_SET = ("keywords", "x-mailbot-")
 
 
 def header_lines(headers: Iterable[tuple[str, str]]) -> list[str]:
-    """Unfolded ``Name: value`` lines, without the headers that describe the original body."""
+    """Unfolded ``Name: value`` lines, without the headers that describe the original body
+    and without the ones only the mailbox itself may say (Keywords, X-Mailbot-*)."""
     return [
         f"{name}: {' '.join(str(value or '').split())}"
         for name, value in headers
-        if name and not name.lower().startswith(BODY_HEADERS)
+        if name and not name.lower().startswith(BODY_HEADERS + SENDERS_CANNOT_SET)
     ]
 
 

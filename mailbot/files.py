@@ -1,0 +1,55 @@
+"""What mailbot writes is for the engineer's eyes only: the database (addresses,
+subjects, excerpts), token caches, Maildir folders, pickup files and Sent copies. The
+process runs with umask 077, so everything it creates is owner-only whatever the shell's
+umask; ``mailbot check`` names existing files and folders that others can read."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+OWNER_ONLY = 0o077  # the bits that must be clear
+
+
+def secure_umask() -> None:
+    """Owner-only for every file and directory this process creates (POSIX; a no-op on
+    Windows, where the profile directory's ACLs apply)."""
+    if os.name == "posix":
+        os.umask(OWNER_ONLY)
+
+
+def readable_by_others(paths: list[Path]) -> list[str]:
+    """One warning per existing path that group or others may read or enter."""
+    if os.name != "posix":
+        return []
+    out = []
+    for path in dict.fromkeys(paths):
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except OSError:
+            continue
+        if mode & OWNER_ONLY:
+            out.append(f"{path} is open to other users (mode {mode:o}): chmod go-rwx {path}")
+    return out
+
+
+def mailbot_paths(settings) -> list[Path]:  # type: ignore[no-untyped-def]
+    """The files and folders of ``settings`` that hold mail or personal data."""
+    paths = [settings.data_dir]
+    url = settings.database_url
+    if url.startswith("sqlite:///"):
+        paths.append(Path(url[len("sqlite:///") :]).expanduser())
+    mb = settings.mailbox
+    if mb.kind == "maildir":
+        root = mb.maildir_path
+        f = mb.folders
+        paths.append(root)
+        for name in (f.sent, f.awaiting_approval, f.approved, f.rejected, f.not_sent):
+            paths.append(root / ("." + name.replace("/", ".")))
+        if mb.pickup_dir:
+            paths.append(mb.pickup_dir)
+    for cache in (getattr(mb.graph, "token_cache", None), getattr(mb.ews, "token_cache", None)):
+        if cache:
+            paths.append(Path(cache))
+    return paths
