@@ -9,8 +9,11 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+import structlog
 
 from mailbot import clock
 from mailbot.app import App
@@ -21,6 +24,18 @@ from mailbot.retention import purge_expired
 from mailbot.signals import apply_pending
 
 _THREAD_LOCK = threading.Lock()
+log = structlog.get_logger("mailbot.cycle")
+
+
+@contextlib.contextmanager
+def _timed(step: str) -> Iterator[None]:
+    """One log line per step with its duration (the operator's view of a cycle, and
+    what bench/tick.py splits a tick by)."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        log.info("cycle step", step=step, seconds=round(time.perf_counter() - start, 4))
 
 
 @contextlib.contextmanager
@@ -46,7 +61,7 @@ class CycleReport:
 
 
 def sync_step(app: App) -> CycleReport:
-    with _exclusive(app):
+    with _exclusive(app), _timed("sync"):
         reports = sync_all(app, clock.now())
     return CycleReport(
         new_messages=sum(r.new for r in reports), quarantined=sum(r.quarantined for r in reports)
@@ -56,18 +71,20 @@ def sync_step(app: App) -> CycleReport:
 def evaluate_step(app: App) -> CycleReport:
     with _exclusive(app):
         now = clock.now()
-        apply_pending(app, now)  # signals, and any case a crash left unfolded
-        purge_expired(app, now)
-        plan_summary_if_due(app, now)
-        # Approvals and interrupted sends are the release step's business (it runs right
-        # after, and on its own every minute in the daemon): not read twice per cycle.
-        planned = outbox.evaluate(app, now)
-        made = outbox.materialise(app, now)
+        with _timed("evaluate"):
+            apply_pending(app, now)  # signals, and any case a crash left unfolded
+            purge_expired(app, now)
+            plan_summary_if_due(app, now)
+            # Approvals and interrupted sends are the release step's business (it runs
+            # right after, and on its own every minute in the daemon): not read twice.
+            planned = outbox.evaluate(app, now)
+        with _timed("draft"):
+            made = outbox.materialise(app, now)
     return CycleReport(planned=planned, materialised=made)
 
 
 def release_step(app: App) -> CycleReport:
-    with _exclusive(app):
+    with _exclusive(app), _timed("release"):
         now = clock.now()
         outbox.recover(app, now)
         outbox.scan_approvals(app, now)

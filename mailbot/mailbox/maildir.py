@@ -69,7 +69,7 @@ class MaildirMailbox:
         self.inbox_folder = inbox_folder
         self.transmit = transmit
         self.pickup_probe = pickup_probe
-        self._key_cache: dict[str, tuple[int, str | None]] = {}
+        self._key_cache: dict[str, str | None] = {}  # file base name → mailbot key
 
     # -- layout -------------------------------------------------------------------------
     def path(self, folder: str) -> Path:
@@ -149,32 +149,46 @@ class MaildirMailbox:
         with open(self._locate(ref), "rb") as fh:
             return fh.read() if max_bytes is None else fh.read(max_bytes)
 
-    def _header_key(self, path: Path) -> str | None:
+    def _header_key(self, path: str, base: str) -> str | None:
+        """The mailbot key in a file's headers. Cached by the file's base name: a Maildir
+        message never changes under its name (flags change the part after ``:``, and a
+        client that edits a message writes a new file), so no ``stat`` is needed."""
         try:
-            st = path.stat()
+            return self._key_cache[base]
+        except KeyError:
+            pass
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(16384)
         except FileNotFoundError:
             return None
-        cached = self._key_cache.get(str(path))
-        if cached and cached[0] == st.st_mtime_ns:
-            return cached[1]
-        with open(path, "rb") as fh:
-            head = fh.read(16384)
         end = head.find(b"\n\n")
         headers = BytesHeaderParser(policy=compat32).parsebytes(
             head if end < 0 else head[: end + 1]
         )
         key = headers.get(KEY_HEADER)
         key = str(key).strip() if key else None
-        self._key_cache[str(path)] = (st.st_mtime_ns, key)
+        self._key_cache[base] = key
         return key
 
     def keyed_items(self, folder: str) -> dict[str, ItemRef]:
-        """mailbot's own items in ``folder`` by key (used for the approval folders)."""
+        """mailbot's own items in ``folder`` by key (used for the approval folders): one
+        directory listing, headers read once per file per process."""
         found = {}
-        for ref in self._list(folder):
-            key = self._header_key(self.path(folder) / ref.locator)
-            if key:
-                found[key] = ref
+        base_dir = str(self.path(folder))
+        for sub in ("new", "cur"):
+            try:
+                with os.scandir(os.path.join(base_dir, sub)) as entries:
+                    for entry in entries:
+                        name = entry.name
+                        if name.startswith("."):
+                            continue
+                        base = name.split(":", 1)[0]
+                        key = self._header_key(entry.path, base)
+                        if key:
+                            found[key] = ItemRef(folder, base, f"{sub}/{name}")
+            except FileNotFoundError:
+                continue
         return found
 
     # -- writing ------------------------------------------------------------------------
@@ -209,14 +223,16 @@ class MaildirMailbox:
     def _trash_folders(self) -> list[str]:
         return [name for name in TRASH_NAMES if (self.path(name) / "cur").is_dir()]
 
-    def save_draft(self, folder: str, message: EmailMessage, key: str) -> ItemRef:
-        existing = self.find_key(key)
+    def save_draft(
+        self, folder: str, message: EmailMessage, key: str, retry: bool = False
+    ) -> ItemRef:
+        existing = self.find_key(key) if retry else None
         if existing:  # idempotent: a retry after a crash finds the first copy, wherever it went
             return existing
         return self._deliver(folder, message.as_bytes(), sub="cur", flags="D")
 
-    def deliver_to_inbox(self, message: EmailMessage, key: str) -> ItemRef:
-        existing = self.keyed_items(self.inbox_folder).get(key)
+    def deliver_to_inbox(self, message: EmailMessage, key: str, retry: bool = False) -> ItemRef:
+        existing = self.keyed_items(self.inbox_folder).get(key) if retry else None
         if existing:
             return existing
         return self._deliver(self.inbox_folder, message.as_bytes())
@@ -226,7 +242,7 @@ class MaildirMailbox:
         where it was. The copy keeps the draft's key, so after a crash between the two
         steps the retry finds the copy and only removes the original."""
         src = self._locate(ref)
-        key = self._header_key(src)
+        key = self._header_key(str(src), src.name.split(":", 1)[0])
         done = self.keyed_items(folder).get(key) if key else None
         if done is None:
             done = self._deliver(folder, with_note(src.read_bytes(), note), sub="cur", flags="S")

@@ -83,7 +83,14 @@ class MailboxPort(Protocol):
 
     def keyed_items(self, folder: str) -> dict[str, ItemRef]: ...
 
-    def save_draft(self, folder: str, message: EmailMessage, key: str) -> ItemRef: ...
+    def save_draft(
+        self, folder: str, message: EmailMessage, key: str, retry: bool = False
+    ) -> ItemRef:
+        """Save a draft carrying ``key``. With ``retry`` (an earlier attempt may have
+        saved it before a crash) the key is looked up first, wherever the engineer may
+        have put the draft since, and nothing is saved twice; a first attempt skips the
+        lookup (the key is new)."""
+        ...
 
     def send(self, ref: ItemRef, key: str) -> None: ...
 
@@ -94,7 +101,9 @@ class MailboxPort(Protocol):
         reminder mailbot sends when it cannot tell)."""
         ...
 
-    def deliver_to_inbox(self, message: EmailMessage, key: str) -> ItemRef: ...
+    def deliver_to_inbox(self, message: EmailMessage, key: str, retry: bool = False) -> ItemRef:
+        """A reminder in the engineer's Inbox; ``retry`` as for :meth:`save_draft`."""
+        ...
 
     def move(self, ref: ItemRef, folder: str) -> ItemRef: ...
 

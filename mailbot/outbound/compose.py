@@ -122,6 +122,16 @@ def _render(
     return Rendered(subject, full_text, html)
 
 
+def markers_in_rendered(r: Rendered) -> list[str]:
+    """:func:`markers_in_message` of the message ``r`` becomes, read from its parts."""
+    from mailbot.mailbox.text import html_to_text
+
+    found = find_placeholders(one_line(r.subject)) + find_placeholders(r.text)
+    if r.html:
+        found += find_placeholders(html_to_text(r.html))
+    return found
+
+
 def markers_in_message(data: bytes) -> list[str]:
     """Every template marker or unfilled slot in a message as it would leave: subject
     and text parts (HTML read as text). The same reading at drafting and at sending, so
@@ -149,6 +159,48 @@ def markers_in_message(data: bytes) -> list[str]:
     return found
 
 
+class OutgoingMessage:
+    """A composed email as the bytes that will be saved or sent, with the lookups the
+    mailbox adapters make (headers, ``get_body``, ``walk``) answered by parsing those
+    bytes on first use. Composing through the ``email`` package's legacy (compat32)
+    classes costs a third of the modern API, and Maildir and EWS need only the bytes."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._parsed: EmailMessage | None = None
+
+    def as_bytes(self) -> bytes:
+        return self._data
+
+    def _message(self) -> EmailMessage:
+        if self._parsed is None:
+            from email import message_from_bytes
+            from email.policy import default
+
+            self._parsed = message_from_bytes(self._data, policy=default)  # type: ignore[assignment]
+        return self._parsed  # type: ignore[return-value]
+
+    def __getitem__(self, name: str) -> Any:
+        return self._message()[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._message().get(name, default)
+
+    def get_body(self, preferencelist: tuple[str, ...] = ("related", "html", "plain")) -> Any:
+        return self._message().get_body(preferencelist)
+
+    def walk(self) -> Any:
+        return self._message().walk()
+
+
+def _header(value: str) -> Any:
+    """A header value safe for the legacy generator: RFC 2047-encoded when not ASCII."""
+    from email.header import Header
+
+    value = one_line(value)
+    return value if value.isascii() else Header(value, "utf-8")
+
+
 def build_message(
     rendered: Rendered,
     *,
@@ -161,30 +213,40 @@ def build_message(
     in_reply_to: str | None,
     references: str | None,
     when,  # noqa: ANN001 - a datetime
-) -> EmailMessage:
-    msg = EmailMessage()
+) -> OutgoingMessage:
+    from email.charset import QP, Charset
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+
+    utf8 = Charset("utf-8")
+    utf8.body_encoding = QP  # readable in any client's source view, 7-bit safe
+    text = MIMEText(rendered.text, "plain", utf8)
+    if rendered.html:
+        msg = MIMEMultipart("alternative")
+        msg.attach(text)
+        msg.attach(MIMEText(rendered.html, "html", utf8))
+    else:
+        msg = text
     domain = sender.email.rsplit("@", 1)[-1]
     is_reminder = kind in ENGINEER_KINDS
     msg["From"] = formataddr(
-        (one_line("mailbot for " + sender.name if is_reminder else sender.name), sender.email)
+        (one_line("mailbot for " + sender.name if is_reminder else sender.name), sender.email),
+        charset="utf-8",
     )
-    msg["To"] = ", ".join(one_line(a) for a in to)
+    msg["To"] = _header(", ".join(one_line(a) for a in to))
     if cc:
-        msg["Cc"] = ", ".join(one_line(a) for a in cc)
-    msg["Subject"] = one_line(rendered.subject)
+        msg["Cc"] = _header(", ".join(one_line(a) for a in cc))
+    msg["Subject"] = _header(rendered.subject)
     msg["Date"] = format_datetime(when)
     msg["Message-ID"] = make_msgid(idstring=f"mailbot.{key}", domain=domain)
     if in_reply_to:
-        msg["In-Reply-To"] = one_line(in_reply_to)
+        msg["In-Reply-To"] = _header(in_reply_to)
         chain = list(dict.fromkeys(f"{references or ''} {in_reply_to}".split()))
-        msg["References"] = one_line(" ".join(chain[-10:]))
-    msg[KEY_HEADER] = key
+        msg["References"] = _header(" ".join(chain[-10:]))
+    msg[KEY_HEADER] = one_line(key)
     msg["X-Mailbot-Kind"] = kind.value
-    msg["X-Mailbot-Case"] = one_line(case_number)
+    msg["X-Mailbot-Case"] = _header(case_number)
     if is_reminder:
         msg["Auto-Submitted"] = "auto-generated"
         msg["X-Auto-Response-Suppress"] = "All"
-    msg.set_content(rendered.text)
-    if rendered.html:
-        msg.add_alternative(rendered.html, subtype="html")
-    return msg
+    return OutgoingMessage(msg.as_bytes())

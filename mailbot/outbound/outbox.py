@@ -35,7 +35,13 @@ from mailbot.domain.policy import Decision
 from mailbot.domain.policy.cadence import closure_date_for
 from mailbot.domain.policy.supersede import retire_reason
 from mailbot.mailbox.port import MailboxError, SentLookup
-from mailbot.outbound.compose import build_message, case_subject, markers_in_message, render
+from mailbot.outbound.compose import (
+    build_message,
+    case_subject,
+    markers_in_message,
+    markers_in_rendered,
+    render,
+)
 from mailbot.planning import refresh_due
 from mailbot.store.models import Case, Outbox
 from mailbot.store.repo import case_view, outbox_rows, record
@@ -172,15 +178,7 @@ def _template_data(app: App, s: Session, case: Case, row: Outbox) -> dict:
         "reason": row.reason,
         "tam_email": case.tam_email,
         "secret_kind": (row.facts or {}).get("secret_kind", "credential"),
-        "attempt": 1
-        + sum(
-            1
-            for r in outbox_rows(s, case.id)
-            if r.kind == row.kind
-            and r.state == OutboxState.SENT
-            and r.sent_at
-            and r.sent_at >= phase
-        ),
+        "attempt": _attempt(s, case, row) if row.kind in COUNTED_KINDS else 1,
         "draft_subject": (row.facts or {}).get("draft_subject", ""),
         "where": (row.facts or {}).get("where", "your Sent Items"),
     }
@@ -194,8 +192,32 @@ def _template_data(app: App, s: Session, case: Case, row: Outbox) -> dict:
     return data
 
 
+COUNTED_KINDS = {MailKind.FOLLOWUP_SOLUTION.value, MailKind.STRIKE_2.value}  # templates say "again"
+
+
+def _attempt(s: Session, case: Case, row: Outbox) -> int:
+    """1 + how many of this kind were sent to the customer in this phase."""
+    sent = s.scalar(
+        select(func.count())
+        .select_from(Outbox)
+        .where(
+            Outbox.case_id == case.id,
+            Outbox.kind == row.kind,
+            Outbox.state == OutboxState.SENT,
+            Outbox.sent_at >= case.phase_started_at,
+        )
+    )
+    return 1 + (sent or 0)
+
+
 _CASE_LABEL = r"(?:case|ticket|sr|incident|request|ref(?:erence)?|tracking\s*id|no\.?|nr\.?|number)"
 _SEPARATORS = " \t-–—:#|/,;."
+
+
+_NUMBER_WITH_LABEL = re.compile(
+    rf"[\[(]?\s*(?:{_CASE_LABEL}\s*[#:]?\s*)*#?\s*(?P<n>\d+)\s*[\])]?", re.IGNORECASE
+)
+_SEPARATOR_RUN = re.compile(r"\s+[-–—:|/]+(\s+[-–—:|/]+)+\s+")
 
 
 def _issue(case: Case) -> str:
@@ -204,14 +226,10 @@ def _issue(case: Case) -> str:
     from mailbot.outbound.compose import _REPLY_PREFIX
 
     text = _REPLY_PREFIX.sub("", case.subject or "")
-    number = re.escape(case.number)
-    text = re.sub(
-        rf"[\[(]?\s*(?:{_CASE_LABEL}\s*[#:]?\s*)*#?\s*{number}\s*[\])]?",
-        " ",
-        text,
-        flags=re.IGNORECASE,
+    text = _NUMBER_WITH_LABEL.sub(
+        lambda m: " " if m.group("n") == case.number else m.group(0), text
     )
-    text = re.sub(r"\s+[-–—:|/]+(\s+[-–—:|/]+)+\s+", " - ", f" {text} ")
+    text = _SEPARATOR_RUN.sub(" - ", f" {text} ")
     text = " ".join(text.split()).strip(_SEPARATORS)
     return text or "the problem described in your request"
 
@@ -232,25 +250,37 @@ def materialise(app: App, now: datetime) -> int:
                 .order_by(Outbox.id)
             )
         )
-        for row_id in ids:
-            row = s.get(Outbox, row_id)
-            try:
-                _materialise_one(app, s, row, now)
-                s.commit()
-                done += 1
-            except Exception as exc:  # one row never stops the others
-                s.rollback()
-                if isinstance(exc, MailboxError) and _mailbox_down(exc):
-                    raise
+        for start in range(0, len(ids), DRAFT_BATCH):
+            batch = ids[start : start + DRAFT_BATCH]
+            # Committed before the side effects: from now on a draft with one of these
+            # keys may exist, so a later attempt looks for it before saving (a first one
+            # need not: the key is new). One commit for the batch's markers, one for its
+            # results: a crash in between is repaired by those lookups.
+            for row_id in batch:
+                s.get(Outbox, row_id).attempts += 1
+            s.commit()
+            for row_id in batch:
                 row = s.get(Outbox, row_id)
-                why = trouble.describe(f"drafting {row.kind}", exc)
-                row.attempts += 1
-                row.blocked_reason = why
-                row.retry_at = trouble.flag(app, s, row.case_id, why, now)
-                if row.kind == MailKind.REMIND_TROUBLE and row.attempts >= MAX_SEND_ATTEMPTS:
-                    _transition(s, row, OutboxState.FAILED, now)  # never a loop of reminders
-                s.commit()
+                try:
+                    _materialise_one(app, s, row, now)
+                    s.flush()
+                    done += 1
+                except Exception as exc:  # one row never stops the others
+                    s.rollback()  # (earlier rows of the batch are found by key next time)
+                    if isinstance(exc, MailboxError) and _mailbox_down(exc):
+                        raise
+                    row = s.get(Outbox, row_id)
+                    why = trouble.describe(f"drafting {row.kind}", exc)
+                    row.blocked_reason = why
+                    row.retry_at = trouble.flag(app, s, row.case_id, why, now)
+                    if row.kind == MailKind.REMIND_TROUBLE and row.attempts >= MAX_SEND_ATTEMPTS:
+                        _transition(s, row, OutboxState.FAILED, now)  # never a loop of reminders
+                    s.commit()
+            s.commit()
     return done
+
+
+DRAFT_BATCH = 50
 
 
 def _mailbox_down(exc: MailboxError) -> bool:
@@ -280,8 +310,9 @@ def _materialise_one(app: App, s: Session, row: Outbox, now: datetime) -> None:
         references=case.thread_references,
         when=now,
     )
+    retry = row.attempts > 1
     if row.audience == "engineer":
-        app.mailbox.deliver_to_inbox(message, row.key)
+        app.mailbox.deliver_to_inbox(message, row.key, retry=retry)
         _transition(s, row, OutboxState.SENT, now)
         row.sent_at = now
         record(
@@ -310,10 +341,10 @@ def _materialise_one(app: App, s: Session, row: Outbox, now: datetime) -> None:
         # own draft holds, so only what is added later can block the send
         row.facts = {
             **(row.facts or {}),
-            "customer_markers": markers_in_message(message.as_bytes()),
+            "customer_markers": markers_in_rendered(rendered),
         }
         if app.settings.requires_approval(kind):
-            app.mailbox.save_draft(f.awaiting_approval, message, row.key)
+            app.mailbox.save_draft(f.awaiting_approval, message, row.key, retry=retry)
             _transition(s, row, OutboxState.DRAFTED, now)
             record(
                 s,
@@ -325,13 +356,17 @@ def _materialise_one(app: App, s: Session, row: Outbox, now: datetime) -> None:
                 key=row.key,
             )
         else:
-            app.mailbox.save_draft(f.approved, message, row.key)
+            app.mailbox.save_draft(f.approved, message, row.key, retry=retry)
             _transition(s, row, OutboxState.APPROVED, now)
             _schedule(app, s, case, row, now, "approval not required for this kind (config)")
     row.retry_at = None
+    row.attempts = 0  # from here on, attempts count sends
     trouble.clear(s, case, now)
-    s.flush()
-    refresh_due(s, case, app.calendar, app.settings.policy)  # e.g. a draft-waiting reminder
+    if row.state == OutboxState.DRAFTED:  # look again when the draft-waiting reminder falls due
+        due = app.calendar.add_business_hours(
+            now, app.settings.policy.draft_reminder_business_hours
+        )
+        case.next_due_at = min(filter(None, [case.next_due_at, due]))
 
 
 def _transition(s: Session, row: Outbox, state: OutboxState, now: datetime) -> None:

@@ -80,7 +80,10 @@ def materialise_report(app: App, s, row: Outbox, now: datetime) -> None:  # type
 
     cal = app.calendar
     message = build_email(app, gather(app, now), now, list(row.recipients.get("to", [])), row.key)
-    app.mailbox.save_draft(app.settings.mailbox.folders.approved, message, row.key)
+    app.mailbox.save_draft(
+        app.settings.mailbox.folders.approved, message, row.key, retry=row.attempts > 1
+    )
+    row.attempts = 0
     row.subject = str(message["Subject"])
     row.send_at = cal.next_business_time(max(now, row.due_at))
     row.state, row.updated_at = OutboxState.SCHEDULED, now

@@ -162,8 +162,8 @@ def test_r26_two_processes_releasing_the_same_row_send_it_once(world):
 class DraftThenKilled(MaildirMailbox):
     """The process dies right after a draft is saved, before its row is recorded."""
 
-    def save_draft(self, folder, message, key):  # type: ignore[no-untyped-def]
-        super().save_draft(folder, message, key)
+    def save_draft(self, folder, message, key, retry=False):  # type: ignore[no-untyped-def]
+        super().save_draft(folder, message, key, retry)
         raise Killed()
 
 

@@ -305,7 +305,11 @@ class EwsMailbox:
         self.call(f"create an item in {folder!r}", lambda: item.save())
         return ItemRef(folder, item_key(item.id), item.id)
 
-    def save_draft(self, folder: str, message: EmailMessage, key: str) -> ItemRef:
+    def save_draft(
+        self, folder: str, message: EmailMessage, key: str, retry: bool = False
+    ) -> ItemRef:
+        if not retry:
+            return self._create(folder, message, key, draft=True)
         places = list(
             dict.fromkeys(
                 [
@@ -325,8 +329,8 @@ class EwsMailbox:
             return ItemRef(name, item_key(item_id), item_id)
         return self._create(folder, message, key, draft=True)
 
-    def deliver_to_inbox(self, message: EmailMessage, key: str) -> ItemRef:
-        existing = self._find_by_key(key, [self.inbox])
+    def deliver_to_inbox(self, message: EmailMessage, key: str, retry: bool = False) -> ItemRef:
+        existing = self._find_by_key(key, [self.inbox]) if retry else None
         if existing:
             return ItemRef(self.inbox, item_key(existing[1]), existing[1])
         return self._create(self.inbox, message, key, draft=False)

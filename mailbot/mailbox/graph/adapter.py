@@ -292,8 +292,11 @@ class GraphMailbox:
             if a
         ]
 
-    def save_draft(self, folder: str, message: EmailMessage, key: str) -> ItemRef:
-        existing = self._find_by_key(key)  # anywhere in the mailbox, Deleted Items too
+    def save_draft(
+        self, folder: str, message: EmailMessage, key: str, retry: bool = False
+    ) -> ItemRef:
+        # on a retry, anywhere in the mailbox, Deleted Items too
+        existing = self._find_by_key(key) if retry else None
         target = self.folder_id(folder)
         if existing:  # a retry after a crash: never a second draft
             # Still in Drafts: the crash came between createReply and the move, so the
@@ -353,8 +356,8 @@ class GraphMailbox:
         )["value"]
         return value[0]["id"] if value else None
 
-    def deliver_to_inbox(self, message: EmailMessage, key: str) -> ItemRef:
-        existing = self._find_by_key(key, self.inbox)
+    def deliver_to_inbox(self, message: EmailMessage, key: str, retry: bool = False) -> ItemRef:
+        existing = self._find_by_key(key, self.inbox) if retry else None
         if existing:
             return ItemRef(self.inbox, existing["id"], existing["id"])
         part = message.get_body(("plain",))
