@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from mailbot.config import Settings
 from mailbot.domain.calendar import BusinessCalendar
 from mailbot.mailbox.port import MailboxPort
-from mailbot.store.db import make_engine, session_factory, upgrade
+from mailbot.store.db import ensure_schema, make_engine, session_factory
 
 
 @dataclass
@@ -45,7 +45,7 @@ def open_mailbox(settings: Settings) -> MailboxPort:
 def build(settings: Settings, mailbox: MailboxPort | None = None, migrate: bool = True) -> App:
     engine = make_engine(settings.database_url)
     if migrate:
-        upgrade(engine)
+        ensure_schema(engine)
     if mailbox is None:
         mailbox = open_mailbox(settings)
     mailbox.ensure_folders()

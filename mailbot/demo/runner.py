@@ -276,34 +276,21 @@ def _timeline(app) -> list[dict]:  # type: ignore[no-untyped-def]
 
 
 def _print(rows: list[dict], app, base: Path, elapsed: float, kept: bool) -> None:  # type: ignore[no-untyped-def]
-    from rich.console import Console
-    from rich.table import Table
+    from mailbot.views.table import render_table
 
-    con = Console(width=max(140, Console().width))
-    t = Table(
-        title="mailbot demo: five weeks of five cases (times in Europe/Berlin)", show_lines=False
-    )
-    for col, style in (
-        ("when", "cyan"),
-        ("case", "bold"),
-        ("rule", "magenta"),
-        ("what", "green"),
-        ("why", ""),
-    ):
-        t.add_column(col, style=style, overflow="fold")
-    for r in rows:
-        style = (
-            "bold yellow"
-            if ("waits" in r["detail"] or "outside business time" in r["detail"])
-            else None
+    table = [(r["at"], r["case"], r["rule"], r["what"], r["detail"]) for r in rows]
+    print(
+        render_table(
+            "mailbot demo: five weeks of five cases (times in Europe/Berlin)",
+            ("when", "case", "rule", "what", "why"),
+            table,
         )
-        t.add_row(r["at"], r["case"], r["rule"], r["what"], r["detail"], style=style)
-    con.print(t)
+    )
     pickup = list((base / "outgoing").glob("*.eml")) if (base / "outgoing").exists() else []
-    con.print(
+    print(
         f"{len(pickup)} messages in the pickup directory; simulated {DAYS} days in {elapsed:.1f} s."
     )
     if kept:
-        con.print(
+        print(
             f"Kept for inspection: {base} (config mailbot.toml; try: mailbot cases --config {base / 'mailbot.toml'})"
         )

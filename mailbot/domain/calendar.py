@@ -9,8 +9,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
-import holidays as holidays_pkg
-
 from mailbot.domain.settings import CalendarSettings
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -33,8 +31,10 @@ class BusinessCalendar:
         )
 
     @cached_property
-    def _holidays(self) -> holidays_pkg.HolidayBase:
-        return holidays_pkg.country_holidays(self.country, subdiv=self.subdivision)
+    def _holidays(self):  # type: ignore[no-untyped-def]
+        import holidays  # imported when a date is first asked about (start-up stays fast)
+
+        return holidays.country_holidays(self.country, subdiv=self.subdivision)
 
     # -- days ---------------------------------------------------------------------------
     def day_off_reason(self, day: date) -> str | None:

@@ -15,8 +15,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
 from mailbot.config import Engineer
 from mailbot.domain.kinds import ENGINEER_KINDS, MailKind
 from mailbot.mailbox.port import KEY_HEADER
@@ -48,7 +46,9 @@ def find_placeholders(text: str, allow_slots: bool = False) -> list[str]:
 
 
 @lru_cache(maxsize=4)
-def environment(root: str = str(TEMPLATES)) -> Environment:
+def environment(root: str = str(TEMPLATES)):  # type: ignore[no-untyped-def]
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
     return Environment(
         loader=FileSystemLoader(root),
         autoescape=lambda name: bool(name and name.endswith(".html.j2")),

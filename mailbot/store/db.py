@@ -59,6 +59,16 @@ def migration_engine(url: str) -> Engine:
     return engine
 
 
+SCHEMA_HEAD = "0005"  # the newest revision in migrations/ (a test keeps the two equal)
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Upgrade only when needed: the usual start costs one query, not an Alembic
+    environment (whose import alone takes longer than an idle tick should)."""
+    if current_revision(engine) != SCHEMA_HEAD:
+        upgrade(engine)
+
+
 class SchemaError(Exception):
     """The database holds something mailbot cannot upgrade by itself."""
 
@@ -102,7 +112,13 @@ def _repair_half_created(conn) -> None:  # type: ignore[no-untyped-def]
 
 
 def current_revision(engine: Engine) -> str | None:
-    from alembic.migration import MigrationContext
+    """The schema revision, read with one query (None for an empty database)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
 
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        try:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except DBAPIError:
+            conn.rollback()
+            return None

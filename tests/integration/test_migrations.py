@@ -108,3 +108,13 @@ def test_a_database_an_older_version_left_half_created_is_recreated(tmp_path):
     upgrade(engine)
     assert current_revision(engine) == HEAD
     engine.dispose()
+
+
+def test_the_schema_head_constant_is_the_newest_migration():
+    from alembic.script import ScriptDirectory
+
+    from mailbot.store.db import MIGRATIONS, SCHEMA_HEAD, alembic_config
+
+    cfg = alembic_config("sqlite://")
+    assert ScriptDirectory.from_config(cfg).get_current_head() == SCHEMA_HEAD
+    assert MIGRATIONS.is_dir()
