@@ -223,32 +223,24 @@ def _https(value: str, *, host_only: bool, example: str, path_hint: str = "") ->
 
 
 HTTPS_HOST = r"^https://[^/?#@\s]+/?$"
-GraphEndpoint = _string(
-    lambda v: _https(
-        v,
-        host_only=True,
-        example="https://graph.microsoft.com",
-        path_hint=" (mailbot adds /v1.0 itself)",
-    ),
-    pattern=HTTPS_HOST,
+
+
+def _https_type(example: str, path_hint: str = "", host_only: bool = True) -> Any:
+    """An https URL type: scheme + host only (a host, as Graph and sign-in hosts are
+    written), or a full URL with its path (the EWS endpoint)."""
+    pattern = HTTPS_HOST if host_only else r"^https://[^/?#@\s]+(/[^?#\s]*)?$"
+    return _string(
+        lambda v: _https(v, host_only=host_only, example=example, path_hint=path_hint),
+        pattern=pattern,
+    )
+
+
+GraphEndpoint = _https_type("https://graph.microsoft.com", " (mailbot adds /v1.0 itself)")
+AuthorityHost = _https_type(
+    "https://login.microsoftonline.com", " (the tenant comes from tenant_id)"
 )
-AuthorityHost = _string(
-    lambda v: _https(
-        v,
-        host_only=True,
-        example="https://login.microsoftonline.com",
-        path_hint=" (the tenant comes from tenant_id)",
-    ),
-    pattern=HTTPS_HOST,
-)
-ResourceHost = _string(
-    lambda v: _https(v, host_only=True, example="https://outlook.office365.com"),
-    pattern=HTTPS_HOST,
-)
-EwsUrl = _string(
-    lambda v: _https(v, host_only=False, example="https://mail.contoso.example/EWS/Exchange.asmx"),
-    pattern=r"^https://[^/?#@\s]+(/[^?#\s]*)?$",
-)
+ResourceHost = _https_type("https://outlook.office365.com")
+EwsUrl = _https_type("https://mail.contoso.example/EWS/Exchange.asmx", host_only=False)
 
 
 def _version(value: str) -> str:
@@ -506,22 +498,56 @@ def _keys_apply(data: Any, default: str, table: dict[str, tuple[str, ...]]) -> N
             )
 
 
-def _credential(section: Section, key_secret: str = "client_secret_env") -> None:
+def _credential(section: SignIn) -> None:
     """App-only sign-in: a secret or a certificate, exactly one; a thumbprint with it."""
-    secret = getattr(section, key_secret)
-    cert, thumb = section.certificate_path, section.certificate_thumbprint  # type: ignore[attr-defined]
+    secret, cert = section.client_secret_env, section.certificate_path
+    thumb = section.certificate_thumbprint
     if secret and cert:
-        raise KeyProblem("certificate_path", f"give {key_secret} or certificate_path, not both")
+        raise KeyProblem("certificate_path", "give client_secret_env or certificate_path, not both")
     if not secret and not cert:
-        raise KeyProblem(key_secret, "app-only auth needs client_secret_env or certificate_path")
+        raise KeyProblem(
+            "client_secret_env", "app-only auth needs client_secret_env or certificate_path"
+        )
     if cert and not thumb:
         raise KeyProblem("certificate_thumbprint", "is required with certificate_path")
     if thumb and not cert:
         raise KeyProblem("certificate_thumbprint", "does not apply without certificate_path")
 
 
-class Ews(Section):
+class SignIn(Section):
+    """What the EWS and Graph sections share: app-only credentials (a secret or a
+    certificate), the delegated token cache, a CA bundle; and the rule that a key for
+    another ``auth`` than the chosen one does not apply."""
+
+    auth_default: ClassVar[str]
+    keys_for: ClassVar[dict[str, tuple[str, ...]]]
+
+    client_secret_env: EnvName | None = Field(
+        None, description="App-only: environment variable holding the client secret."
+    )
+    certificate_path: Text | None = Field(
+        None, description="App-only: PEM with the app's certificate and key (no secret)."
+    )
+    certificate_thumbprint: Text | None = Field(
+        None, description="App-only: the certificate's thumbprint."
+    )
+    token_cache: Text | None = Field(
+        None, description="Delegated: token cache file (default: in the data dir)."
+    )
+    ca_bundle: Text | None = Field(None, description="CA file to verify the server against.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _applies(cls, data: Any) -> Any:
+        _keys_apply(data, cls.auth_default, cls.keys_for)
+        return data
+
+
+class Ews(SignIn):
     """Exchange Server, hybrid or Exchange Online through EWS (kind = "ews")."""
+
+    auth_default: ClassVar[str] = "ntlm"
+    keys_for: ClassVar[dict[str, tuple[str, ...]]] = EWS_KEYS_FOR
 
     email: Email = Field(description="The mailbox's primary SMTP address.")
     service_endpoint: EwsUrl | None = Field(
@@ -543,31 +569,12 @@ class Ews(Section):
     )
     tenant_id: Text | None = Field(None, description="oauth-*: the directory (tenant) id.")
     client_id: Text | None = Field(None, description="oauth-*: the app registration's id.")
-    client_secret_env: EnvName | None = Field(
-        None, description="oauth-app: environment variable holding the client secret."
-    )
-    certificate_path: Text | None = Field(
-        None, description="oauth-app: PEM with the app's certificate and key (no secret)."
-    )
-    certificate_thumbprint: Text | None = Field(
-        None, description="oauth-app: the certificate's thumbprint."
-    )
     authority_host: AuthorityHost = Field(
         EWS_AUTHORITY, description="oauth-*: sign-in host, scheme + host only."
     )
     oauth_resource: ResourceHost = Field(
         EWS_RESOURCE, description="oauth-*: the EWS resource, scheme + host only."
     )
-    token_cache: Text | None = Field(
-        None, description="oauth-delegated: token cache file (default: in the data dir)."
-    )
-    ca_bundle: Text | None = Field(None, description="CA file to verify Exchange against.")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _applies(cls, data: Any) -> Any:
-        _keys_apply(data, "ntlm", EWS_KEYS_FOR)
-        return data
 
     @model_validator(mode="after")
     def _complete(self) -> Ews:
@@ -595,23 +602,17 @@ class Ews(Section):
         return self
 
 
-class Graph(Section):
+class Graph(SignIn):
     """Exchange Online through Microsoft Graph (kind = "graph")."""
+
+    auth_default: ClassVar[str] = "app"
+    keys_for: ClassVar[dict[str, tuple[str, ...]]] = GRAPH_KEYS_FOR
 
     user: Email = Field(description="The engineer's mailbox.")
     tenant_id: Text = Field(description="The directory (tenant) id.")
     client_id: Text = Field(description="The app registration's id.")
     auth: Literal["app", "delegated"] = Field(
         "app", description='"app" (client credentials) or "delegated" (mailbot login).'
-    )
-    client_secret_env: EnvName | None = Field(
-        None, description="app: environment variable holding the client secret."
-    )
-    certificate_path: Text | None = Field(
-        None, description="app: PEM with the app's certificate and key (no secret)."
-    )
-    certificate_thumbprint: Text | None = Field(
-        None, description="app: the certificate's thumbprint."
     )
     cloud: Literal["global", "usgov", "usgov-dod", "china"] = Field(
         "global", description="National cloud: sets endpoint and authority_host."
@@ -622,16 +623,6 @@ class Graph(Section):
     authority_host: AuthorityHost | None = Field(
         None, description="Sign-in host, scheme + host only (default: the cloud's)."
     )
-    token_cache: Text | None = Field(
-        None, description="delegated: token cache file (default: in the data dir)."
-    )
-    ca_bundle: Text | None = Field(None, description="CA file to verify Graph against.")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _applies(cls, data: Any) -> Any:
-        _keys_apply(data, "app", GRAPH_KEYS_FOR)
-        return data
 
     @model_validator(mode="after")
     def _complete(self) -> Graph:

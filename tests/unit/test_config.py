@@ -263,35 +263,40 @@ def smtp_config(**smtp) -> dict:
     return data
 
 
-def ews_config(**ews) -> dict:
+def mailbox_config(kind: str, **section) -> dict:
     data = full_config()
-    data["mailbox"] = {
-        "kind": "ews",
-        "ews": {
-            "email": helpers.ENGINEER,
-            "service_endpoint": "https://mail.contoso.example/EWS/Exchange.asmx",
-            "auth": "basic",
-            "username": "CONTOSO\\\\alex",
-            "password_env": "MB_TEST_EWS_PW",
-            **ews,
-        },
-    }
+    data["mailbox"] = {"kind": kind, kind: section}
     return data
+
+
+EWS_BASIC = {
+    "email": helpers.ENGINEER,
+    "service_endpoint": "https://mail.contoso.example/EWS/Exchange.asmx",
+    "auth": "basic",
+    "username": "CONTOSO\\alex",
+    "password_env": "MB_TEST_EWS_PW",
+}
+GRAPH_APP = {
+    "user": helpers.ENGINEER,
+    "tenant_id": "contoso",
+    "client_id": "1111",
+    "client_secret_env": "MB_TEST_GRAPH_SECRET",
+}
+
+
+def ews_config(**ews) -> dict:
+    return mailbox_config("ews", **{**EWS_BASIC, **ews})
+
+
+def ews_oauth(auth: str, **ews) -> dict:
+    """EWS with OAuth: no user name or password, a tenant and an app registration."""
+    return ews_config(
+        auth=auth, username=None, password_env=None, tenant_id="t", client_id="c", **ews
+    )
 
 
 def graph_config(**graph) -> dict:
-    data = full_config()
-    data["mailbox"] = {
-        "kind": "graph",
-        "graph": {
-            "user": helpers.ENGINEER,
-            "tenant_id": "contoso",
-            "client_id": "1111",
-            "client_secret_env": "MB_TEST_GRAPH_SECRET",
-            **graph,
-        },
-    }
-    return data
+    return mailbox_config("graph", **{**GRAPH_APP, **graph})
 
 
 @pytest.mark.parametrize(
@@ -402,9 +407,7 @@ def test_database_password_comes_from_the_environment(monkeypatch):
             "ntlm",
         ),
         (
-            ews_config(
-                username=None, password_env=None, client_secret_env="X", auth="oauth-delegated"
-            ),
+            ews_oauth("oauth-delegated", client_secret_env="X"),
             "mailbox.ews.client_secret_env",
             "oauth-app",
         ),
@@ -487,12 +490,8 @@ def test_smtp_tls_defaults_follow_the_port(monkeypatch, tmp_path):
             "https://",
         ),
         (
-            ews_config(
-                auth="oauth-app",
-                username=None,
-                password_env=None,
-                tenant_id="t",
-                client_id="c",
+            ews_oauth(
+                "oauth-app",
                 client_secret_env="X",
                 authority_host="http://login.microsoftonline.com",
             ),
@@ -500,14 +499,7 @@ def test_smtp_tls_defaults_follow_the_port(monkeypatch, tmp_path):
             "https://",
         ),
         (
-            ews_config(
-                auth="oauth-delegated",
-                username=None,
-                password_env=None,
-                tenant_id="t",
-                client_id="c",
-                oauth_resource="ftp://outlook.office365.com",
-            ),
+            ews_oauth("oauth-delegated", oauth_resource="ftp://outlook.office365.com"),
             "mailbox.ews.oauth_resource",
             "https://",
         ),
