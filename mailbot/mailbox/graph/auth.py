@@ -15,14 +15,6 @@ from typing import Protocol
 
 from mailbot.mailbox.port import MailboxError
 
-CLOUDS = {
-    # cloud: (Graph endpoint, sign-in authority host)
-    "global": ("https://graph.microsoft.com", "https://login.microsoftonline.com"),
-    "usgov": ("https://graph.microsoft.us", "https://login.microsoftonline.us"),
-    "usgov-dod": ("https://dod-graph.microsoft.us", "https://login.microsoftonline.us"),
-    "china": ("https://microsoftgraph.chinacloudapi.cn", "https://login.chinacloudapi.cn"),
-}
-
 
 class GraphAuthError(MailboxError):
     """No token: what failed and what to do, never a secret."""
