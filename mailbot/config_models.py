@@ -672,6 +672,11 @@ class Mailbox(Section):
             )
         if send == "smtp" and "smtp" not in raw:
             raise KeyProblem("smtp", 'this section is required with send = "smtp"')
+        if send == "smtp" and "pickup_dir" in _raw(raw.get("maildir")):
+            raise KeyProblem(
+                "maildir.pickup_dir",
+                'does not apply: send = "smtp"; remove it or set send = "pickup"',
+            )
         return data
 
     @model_validator(mode="after")

@@ -492,8 +492,8 @@ def open_maildir(settings) -> MaildirMailbox:  # type: ignore[no-untyped-def]
             s.starttls,
             s.username,
             s.password,
-            getattr(s, "ca_bundle", None),
-            getattr(s, "implicit_tls", None),
+            s.ca_bundle,
+            s.implicit_tls,
         )
         hint = f"the log of your SMTP server {s.host}:{s.port}"
     else:

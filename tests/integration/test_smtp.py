@@ -43,6 +43,7 @@ def test_approved_email_goes_through_smtp_once_with_support_in_cc(
     try:
         data = helpers.config_dict(tmp_path, db_url)
         data["mailbox"]["maildir"]["send"] = "smtp"
+        del data["mailbox"]["maildir"]["pickup_dir"]
         data["mailbox"]["smtp"] = {"host": "127.0.0.1", "port": controller.port, "starttls": False}
         from mailbot import config
 

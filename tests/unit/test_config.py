@@ -97,6 +97,7 @@ def test_bad_values_name_the_key_and_why(tmp_path, mutate, key, why):
 def test_secret_from_environment(tmp_path, monkeypatch):
     data = helpers.config_dict(tmp_path, "sqlite:///x.db")
     data["mailbox"]["maildir"]["send"] = "smtp"
+    data["mailbox"]["maildir"].pop("pickup_dir", None)
     data["mailbox"]["smtp"] = {
         "host": "127.0.0.1",
         "port": 2525,
@@ -258,7 +259,7 @@ def test_any_unknown_key_anywhere_is_refused_with_its_dotted_path(data, key, val
 def smtp_config(**smtp) -> dict:
     data = full_config()
     data["mailbox"]["maildir"]["send"] = "smtp"
-    data["mailbox"]["maildir"].pop("pickup_dir")
+    data["mailbox"]["maildir"].pop("pickup_dir", None)
     data["mailbox"]["smtp"] = {"host": "smtp.contoso.example", **smtp}
     return data
 
@@ -428,6 +429,7 @@ def test_the_kinds_own_section_is_required():
     assert e.key == "mailbox.graph" and "required" in e.why
     data = full_config()
     data["mailbox"]["maildir"]["send"] = "smtp"
+    data["mailbox"]["maildir"].pop("pickup_dir", None)
     e = refused(data)
     assert e.key == "mailbox.smtp" and "required" in e.why
 
