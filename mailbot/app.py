@@ -42,13 +42,29 @@ def open_mailbox(settings: Settings) -> MailboxPort:
     return open_maildir(settings)
 
 
-def build(settings: Settings, mailbox: MailboxPort | None = None, migrate: bool = True) -> App:
+class NoMailbox:
+    """The mailbox of a command that only reads the database (``cases``, ``case``,
+    ``plan``): those work when the mailbox is unreachable, and start without reaching it."""
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        raise RuntimeError(f"this command does not use the mailbox (asked for {name})")
+
+
+def build(
+    settings: Settings,
+    mailbox: MailboxPort | None = None,
+    migrate: bool = True,
+    connect: bool = True,
+) -> App:
     engine = make_engine(settings.database_url)
     if migrate:
         ensure_schema(engine)
-    if mailbox is None:
+    if not connect:
+        mailbox = NoMailbox()  # type: ignore[assignment]
+    elif mailbox is None:
         mailbox = open_mailbox(settings)
-    mailbox.ensure_folders()
+    if connect:
+        mailbox.ensure_folders()
     return App(
         settings,
         BusinessCalendar.from_settings(settings.calendar),

@@ -87,14 +87,17 @@ def _load(path: str):  # type: ignore[no-untyped-def]
     return config.load(path)
 
 
-def _app(path: str, migrate: bool = True):  # type: ignore[no-untyped-def]
+def _app(path: str, migrate: bool = True, connect: bool = True):  # type: ignore[no-untyped-def]
     from mailbot import app
 
-    return app.build(_load(path), migrate=migrate)
+    return app.build(_load(path), migrate=migrate, connect=connect)
 
 
 def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    """Indented for a person at a terminal, compact for a program (10,000 cases print
+    in a fraction of the time)."""
+    indent = 2 if sys.stdout.isatty() else None
+    print(json.dumps(data, indent=indent, ensure_ascii=False, default=str))
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -260,7 +263,7 @@ def cmd_cases(args: argparse.Namespace) -> int:
     from mailbot import clock
     from mailbot.views import data, render
 
-    app = _app(args.config)
+    app = _app(args.config, connect=False)  # the database only: works offline
     rows = data.open_cases(app, clock.now())
     _print_json(rows) if args.json else render.cases_table(rows, app.calendar)
     return 0
@@ -270,7 +273,7 @@ def cmd_case(args: argparse.Namespace) -> int:
     from mailbot import clock, signals
     from mailbot.views import data, render
 
-    app = _app(args.config)
+    app = _app(args.config, connect=False)  # the database only: works offline
     if args.mark:
         if not args.signal:
             print(
@@ -297,7 +300,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from mailbot import clock
     from mailbot.views import data, render
 
-    app = _app(args.config)
+    app = _app(args.config, connect=False)  # the database only: works offline
     items = data.upcoming(app, clock.now())
     _print_json(items) if args.json else render.plan_table(items, app.calendar)
     return 0

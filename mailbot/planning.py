@@ -16,9 +16,19 @@ from mailbot.store.models import Case, Outbox
 from mailbot.store.repo import case_view, outbox_rows
 
 
+def store_next(case: Case, decisions: list[Decision]) -> None:
+    """Keep the earliest next step on the case row: evaluation loads only cases whose
+    ``next_due_at`` has come, and ``mailbot cases`` shows the step without replanning."""
+    case.next_due_at = next_due(decisions)
+    first = decisions[0] if decisions else None
+    case.next_kind = first.kind.value if first else None
+    case.next_rule = first.rule if first else None
+    case.next_reason = first.reason if first else None
+
+
 def refresh_due(s: Session, case: Case, cal: BusinessCalendar, policy: Policy) -> list[Decision]:
     decisions = plan(case_view(case, outbox_rows(s, case.id)), cal, policy)
-    case.next_due_at = next_due(decisions)
+    store_next(case, decisions)
     return decisions
 
 
@@ -35,4 +45,4 @@ def refresh_due_many(
         for row in s.scalars(select(Outbox).where(Outbox.case_id.in_(chunk)).order_by(Outbox.id)):
             rows[row.case_id].append(row)
         for case in s.scalars(select(Case).where(Case.id.in_(chunk))):
-            case.next_due_at = next_due(plan(case_view(case, rows[case.id]), cal, policy))
+            store_next(case, plan(case_view(case, rows[case.id]), cal, policy))

@@ -158,23 +158,60 @@ class BusinessCalendar:
         raise ValueError("no business time within ten years; check workdays and days off")
 
     def business_days_between(self, start: datetime, end: datetime) -> float:
-        """Business time elapsed from ``start`` to ``end``, in working days (e.g. 2.5)."""
+        """Business time elapsed from ``start`` to ``end``, in working days (e.g. 2.5).
+        The first and last days are measured to the second; the whole days between are
+        counted from a memo of business days per month, so a long silence costs no more
+        than a short one."""
         if end <= start:
             return 0.0
         window_seconds = (
             datetime.combine(date.min, self.end) - datetime.combine(date.min, self.start)
         ).total_seconds()
-        total = 0.0
-        day = self.local(start).date()
-        last = self.local(end).date()
-        while day <= last:
-            found = self.business_window(day)
-            if found is not None:
-                lo, hi = max(found[0], start), min(found[1], end)
-                if hi > lo:
-                    total += (hi - lo).total_seconds()
-            day += timedelta(days=1)
-        return total / window_seconds
+        first, last = self.local(start).date(), self.local(end).date()
+        if first == last:
+            return self._seconds_on(first, start, end) / window_seconds
+        total = self._seconds_on(first, start, end) + self._seconds_on(last, start, end)
+        whole = self._business_days_in(first + timedelta(days=1), last - timedelta(days=1))
+        return total / window_seconds + whole
+
+    def _seconds_on(self, day: date, start: datetime, end: datetime) -> float:
+        found = self.business_window(day)
+        if found is None:
+            return 0.0
+        lo, hi = max(found[0], start), min(found[1], end)
+        return max((hi - lo).total_seconds(), 0.0)
+
+    @cached_property
+    def _months(self) -> dict[tuple[int, int], list[int]]:
+        return {}
+
+    def _month(self, year: int, month: int) -> list[int]:
+        """Business days of a month counted up to each day: ``[0, c1, c2, ...]``."""
+        key = (year, month)
+        found = self._months.get(key)
+        if found is None:
+            day = date(year, month, 1)
+            found = [0]
+            while day.month == month:
+                found.append(found[-1] + self.is_business_day(day))
+                day += timedelta(days=1)
+            self._months[key] = found
+        return found
+
+    def _business_days_in(self, first: date, last: date) -> int:
+        """How many business days from ``first`` to ``last``, both included."""
+        if last < first:
+            return 0
+        head = self._month(first.year, first.month)
+        if (first.year, first.month) == (last.year, last.month):
+            return head[last.day] - head[first.day - 1]
+        count = head[-1] - head[first.day - 1]
+        y, m = first.year, first.month
+        while True:
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+            if (y, m) == (last.year, last.month):
+                return count + self._month(y, m)[last.day]
+            count += self._month(y, m)[-1]
 
     def closure_date(
         self,

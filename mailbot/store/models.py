@@ -109,6 +109,9 @@ class Case(Base):
     stranger_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # R28
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    next_kind: Mapped[str | None] = mapped_column(String(40))  # the step due then (for views)
+    next_rule: Mapped[str | None] = mapped_column(String(8))
+    next_reason: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Case state is folded from the case's events (mailbot/timeline.py). ``needs_fold``
     # is committed with the events that make it stale, so a crash before the fold is

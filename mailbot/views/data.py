@@ -3,6 +3,7 @@ dicts, so ``--json`` and the tables show exactly the same facts)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +20,9 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _next(app: App, s, case: Case, rows: list[Outbox]) -> dict[str, Any] | None:  # type: ignore[no-untyped-def]
+def _next(app: App, case: Case, rows: list[Outbox]) -> dict[str, Any] | None:
+    """The case's next step: the customer draft already on its way, else the step the
+    planner stored on the case row (``next_*``, kept current whenever the case changes)."""
     pending = [r for r in rows if r.state in OPEN_OUTBOX_STATES and r.audience == "customer"]
     if pending:
         r = pending[-1]
@@ -40,15 +43,13 @@ def _next(app: App, s, case: Case, rows: list[Outbox]) -> dict[str, Any] | None:
             "reason": f"{what}: {r.reason}",
             "state": r.state,
         }
-    decisions = plan(case_view(case, rows), app.calendar, app.settings.policy)
-    if not decisions:
+    if not case.next_kind:
         return None
-    d = decisions[0]
     return {
-        "action": d.kind.value,
-        "rule": d.rule,
-        "when": _iso(d.due_at),
-        "reason": d.reason,
+        "action": case.next_kind,
+        "rule": case.next_rule,
+        "when": _iso(case.next_due_at),
+        "reason": case.next_reason,
         "state": "planned",
     }
 
@@ -78,9 +79,10 @@ def blocked(app: App, case: Case, rows: list[Outbox]) -> str | None:
     return None
 
 
-def case_summary(app: App, s, case: Case, now: datetime) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def case_summary(app: App, case: Case, now: datetime, rows: list[Outbox]) -> dict[str, Any]:
+    """One case for ``mailbot cases`` and ``mailbot case N``; ``rows`` are its open
+    outbox rows (or all of them)."""
     silence = app.calendar.business_days_between(case.last_contact_at or case.opened_at, now)
-    rows = outbox_rows(s, case.id)
     return {
         "number": case.number,
         "subject": case.subject,
@@ -91,17 +93,46 @@ def case_summary(app: App, s, case: Case, now: datetime) -> dict[str, Any]:  # t
         "silence_business_days": round(silence, 1),
         "paused_until": _iso(case.paused_until),
         "pause_why": case.pause_why,
-        "next": _next(app, s, case, rows),
+        "next": _next(app, case, rows),
         "blocked": blocked(app, case, rows),
     }
 
 
+SUMMARY_COLUMNS = (
+    "id",
+    "number",
+    "subject",
+    "state",
+    "customer_name",
+    "opened_at",
+    "last_contact_at",
+    "paused_until",
+    "pause_why",
+    "trouble",
+    "retry_at",
+    "next_kind",
+    "next_rule",
+    "next_reason",
+    "next_due_at",
+)
+
+
 def open_cases(app: App, now: datetime) -> list[dict[str, Any]]:
+    """Every open case in two queries (the columns the view shows, and the open outbox
+    rows of all cases): what ``mailbot cases`` shows needs no replanning."""
     with app.sessions() as s:
-        cases = s.scalars(
-            select(Case).where(Case.state != CaseState.CLOSED).order_by(Case.opened_at)
-        )
-        return [case_summary(app, s, c, now) for c in cases]
+        cols = [getattr(Case, c) for c in SUMMARY_COLUMNS]
+        cases = s.execute(
+            select(*cols).where(Case.state != CaseState.CLOSED).order_by(Case.opened_at)
+        ).all()
+        rows: dict[int, list[Outbox]] = defaultdict(list)
+        for r in s.scalars(
+            select(Outbox)
+            .where(Outbox.state.in_(list(OPEN_OUTBOX_STATES)), Outbox.case_id.is_not(None))
+            .order_by(Outbox.id)
+        ):
+            rows[r.case_id].append(r)
+        return [case_summary(app, c, now, rows[c.id]) for c in cases]  # type: ignore[arg-type]
 
 
 def case_detail(app: App, number: str, now: datetime) -> dict[str, Any] | None:
@@ -109,7 +140,7 @@ def case_detail(app: App, number: str, now: datetime) -> dict[str, Any] | None:
         case = case_by_number(s, number)
         if case is None:
             return None
-        data = case_summary(app, s, case, now)
+        data = case_summary(app, case, now, outbox_rows(s, case.id))
         events = s.scalars(
             select(Event).where(Event.case_id == case.id).order_by(Event.at, Event.id)
         )

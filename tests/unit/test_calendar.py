@@ -89,3 +89,23 @@ def test_r12_r13_property_closure_date_respects_both_floors(strike3, contact):
     assert CAL.is_business_day(closure)
     assert closure >= CAL.local(contact).date() + timedelta(days=14)
     assert closure >= CAL.local(CAL.add_business_days(strike3, 3)).date()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 6, 1)),
+    span=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=120)),
+)
+def test_business_days_between_counts_every_day_as_a_day_by_day_walk_would(start, span):
+    """The month memo gives exactly the day-by-day sum, over any span."""
+    a = start.replace(tzinfo=UTC)
+    b = a + span
+    walk, day = 0.0, CAL.local(a).date()
+    while day <= CAL.local(b).date():
+        w = CAL.business_window(day)
+        if w is not None:
+            lo, hi = max(w[0], a), min(w[1], b)
+            walk += max((hi - lo).total_seconds(), 0.0)
+        day += timedelta(days=1)
+    hours = (CAL.end.hour - CAL.start.hour) * 3600
+    assert abs(CAL.business_days_between(a, b) - walk / hours) < 1e-9
