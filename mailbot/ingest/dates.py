@@ -87,15 +87,34 @@ class Tables:
 @lru_cache(maxsize=64)
 def tables(languages: tuple[str, ...]) -> Tables:
     langs = [lang for lang in languages if lang in W.SUPPORTED] or ["en"]
-    months = {n: i + 1 for lang in langs for i, names in enumerate(W.MONTHS[lang]) for n in names}
-    weekdays = {n: i for lang in langs for i, names in enumerate(W.WEEKDAYS[lang]) for n in names}
-    relative = {p: d for lang in langs for p, d in W.RELATIVE_DAYS[lang]}
+    # Full month and weekday names of all eight languages are ordinary words nowhere else;
+    # abbreviations ("mar", "dez", "fri") and Portuguese weekday ordinals ("segunda" is
+    # also "second") only count in the message's own languages.
+    months = {names[0]: i + 1 for lang in W.SUPPORTED for i, names in enumerate(W.MONTHS[lang])}
+    months |= {
+        n: i + 1
+        for lang in W.SUPPORTED
+        for i, names in enumerate(W.MONTHS[lang])
+        for n in names
+        if len(n) > 4
+    }
+    months |= {n: i + 1 for lang in langs for i, names in enumerate(W.MONTHS[lang]) for n in names}
+    weekdays = {
+        n: i
+        for lang in W.SUPPORTED
+        for i, names in enumerate(W.WEEKDAYS[lang])
+        for n in names
+        if len(n) > 6 or lang != "pt" and len(n) > 4
+    }
+    weekdays |= {n: i for lang in langs for i, names in enumerate(W.WEEKDAYS[lang]) for n in names}
+    relative = {p: d for lang in W.SUPPORTED for p, d in W.RELATIVE_DAYS[lang]}
     mon = _alternation(months)
     wd = _alternation(weekdays)
     rel = _alternation(relative)
-    next_week = _alternation(p for lang in langs for p in W.NEXT_WEEK[lang])
-    nxb = _alternation(p for lang in langs for p in W.NEXT_BEFORE.get(lang, ()))
-    nxa = _alternation(p for lang in langs for p in W.NEXT_AFTER.get(lang, ()))
+    every = W.SUPPORTED
+    next_week = _alternation(p for lang in every for p in W.NEXT_WEEK[lang])
+    nxb = _alternation(p for lang in every for p in W.NEXT_BEFORE.get(lang, ()))
+    nxa = _alternation(p for lang in every for p in W.NEXT_AFTER.get(lang, ()))
     in_before = _alternation(p for lang in langs for p in W.IN_N[lang][0])
     day_units = _alternation(p for lang in langs for p in W.IN_N[lang][1])
     week_units = _alternation(p for lang in langs for p in W.IN_N[lang][2])
@@ -105,7 +124,7 @@ def tables(languages: tuple[str, ...]) -> Tables:
         r"(?P<iso>(?P<iy>\d{4})-(?P<im>\d{1,2})-(?P<id>\d{1,2}))(?![\d-])",
         rf"(?P<dm>(?P<d1>\d{{1,2}}){ordinal}\s?(?:de\s+|of\s+|-)?(?P<m1>{mon})\.?"
         rf"(?:,?\s?(?:de\s+|-)?(?P<y1>\d{{4}})(?!\d)(?:\s?r\.)?)?)",
-        rf"(?P<md>(?P<m2>{mon})\.?\s+(?:the\s+)?(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?(?![\d.:/])"
+        rf"(?P<md>(?P<m2>{mon})\.?\s+(?:the\s+)?(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?(?![\d:/]|\.\d)"
         rf"(?:,?\s+(?P<y2>\d{{4}})(?!\d))?)",
         r"(?P<num>(?P<n1>\d{1,2})(?P<sep>[./-])\s?(?P<n2>\d{1,2})"
         r"(?:(?P=sep)\s?(?P<n3>\d{4}|\d{2})(?!\d|[./-]\d)|(?P<dot>\.)(?![\d])|(?!\d|[./-]\d)))",

@@ -21,6 +21,7 @@ from datetime import date, datetime
 
 from mailbot.domain.kinds import Direction
 from mailbot.ingest.context import IngestContext
+from mailbot.ingest.date_words import SUPPORTED
 from mailbot.ingest.dates import clause_after, clause_before, cue_before, mentions, numeric_order
 from mailbot.ingest.intent_words import (
     BY_CUSTOMER,
@@ -120,7 +121,7 @@ def named_date(
     for m in mentions(text, day, langs, order):
         if m.weak or m.when is None or m.when <= day:
             continue
-        cue, _ = cue_before(text, m, ("PAST_BEFORE",), langs)
+        cue, _ = cue_before(text, m, ("PAST_BEFORE",), SUPPORTED)
         if cue:
             continue  # "since Monday", "last Thursday"
         before = clause_before(text, m.start, 120)

@@ -21,7 +21,7 @@ NOT_WORKING = _compile(
     r"(?:problem|issue|error) (?:persists|remains|is still there|still occurs|came back|is back)",
     r"not (?:working|resolved|fixed|solved)", r"no change", r"nothing changed",
     # de
-    r"funktioniert (?:immer noch |leider |weiterhin |noch immer |trotzdem )*nicht",
+    r"funktioniert (?:es |das |immer noch |leider |weiterhin |noch immer |trotzdem )*nicht",
     r"geht (?:immer noch |leider |weiterhin |noch immer )*nicht", r"klappt (?:leider |immer noch )*nicht",
     r"hat (?:leider )?nicht (?:geholfen|funktioniert|geklappt)", r"(?:fehler|problem) (?:besteht|tritt) (?:weiterhin|immer noch|noch immer)",
     r"(?:derselbe|der gleiche|gleiche|selbe) fehler", r"keine (?:änderung|besserung)",
@@ -136,11 +136,11 @@ UPSET = _compile(
     r"this is ridiculous", r"escalat(?:e|ion|ing)", r"complain(?:t)?(?: to your manager)?", r"speak to your (?:manager|supervisor)",
     r"waste of (?:my|our) time", r"still no (?:answer|solution|response|reply)", r"terrible (?:service|support)", r"fed up",
     r"inakzeptabel", r"nicht akzeptabel", r"sehr (?:enttäuscht|unzufrieden|verärgert)", r"eskal(?:ation|ieren)", r"beschwerde", r"frechheit",
-    r"inacceptable", r"très (?:déçu|déçue|mécontent|mécontente|insatisfait)", r"plainte", r"scandaleux", r"escalade",
-    r"inaceptable", r"muy (?:decepcionado|decepcionada|molesto|molesta|insatisfecho|insatisfecha)", r"queja", r"vergonzoso",
-    r"inaccettabile", r"molto (?:deluso|delusa|insoddisfatto|insoddisfatta|arrabbiato|arrabbiata)", r"reclamo", r"vergognoso",
+    r"inacceptable", r"très (?:déçue?s?|mécontente?s?|insatisfaite?s?)", r"plainte", r"scandaleux", r"escalade",
+    r"inaceptable", r"muy (?:decepcionad[oa]s?|molest[oa]s?|insatisfech[oa]s?)", r"queja", r"vergonzoso",
+    r"inaccettabile", r"molto (?:delus[oaie]|insoddisfatt[oaie]|arrabbiat[oaie])", r"reclamo", r"vergognoso",
     r"onacceptabel", r"onaanvaardbaar", r"zeer (?:teleurgesteld|ontevreden)", r"klacht", r"belachelijk",
-    r"inaceitável", r"muito (?:decepcionado|decepcionada|insatisfeito|insatisfeita|chateado|chateada)", r"reclamação", r"absurdo",
+    r"inaceitável", r"muito (?:decepcionad[oa]s?|insatisfeit[oa]s?|chatead[oa]s?)", r"reclamação", r"absurdo",
     r"niedopuszczalne", r"nie do przyjęcia", r"bardzo (?:rozczarowany|rozczarowana|niezadowolony|niezadowolona)", r"skarga", r"eskalacj[ai]",
 )  # fmt: skip
 
@@ -148,7 +148,9 @@ UPSET = _compile(
 COMMITMENT = _compile(
     r"test|try|check|verify|send|reply|respond|get back|come back|update you|let you know|confirm|report back|look into|"
     r"be able|available|call you|have (?:the|a|an) (?:result|answer|update)|provide|share|upload|deploy|install|apply|run|"
-    r"schedule|planned|back in the office|will|i'll|we'll|shall|going to|can only|not before|earliest",
+    r"schedule|planned|back in the office|will|i'll|we'll|shall|going to|can only|not before|earliest|"
+    r"update|patch|upgrade|maintenance|rollout|go-live|migration|einspielen|wartung|umstellung|mise à jour|"
+    r"actualización|aggiornamento|onderhoud|atualização|aktualizacja|wdrożenie|wdrożymy",
     r"teste|testen|prüfe|prüfen|melde mich|melden uns|schicke|schicken|sende|senden|antworte|gebe bescheid|geben bescheid|"
     r"rückmeldung|probiere|versuche|werde|werden|kann erst|können erst|installieren|einspielen|erst am|frühestens",
     r"je teste|nous testerons|tester|je vais|nous allons|je reviens vers vous|je vous envoie|je vous enverrai|"
@@ -156,7 +158,7 @@ COMMITMENT = _compile(
     r"probaré|probaremos|le envío|enviaré|enviaremos|responderé|confirmaré|le aviso|le escribo|voy a|vamos a|podré|"
     r"podremos|le contactaré|te aviso|revisaré|no antes",
     r"proverò|proveremo|invierò|invieremo|le farò sapere|vi farò sapere|risponderò|verificherò|ti aggiorno|vi aggiorno|"
-    r"potrò|potremo|manderò|non prima",
+    r"potrò|potremo|manderò|le invio|vi invio|ti invio|non prima",
     r"ik test|we testen|ik stuur|we sturen|ik laat het weten|laat ik het weten|ik kom erop terug|ik reageer|ik kan pas|"
     r"zal|zullen|ga ik|gaan we|probeer|niet eerder",
     r"vou testar|vamos testar|envio|enviarei|enviaremos|retorno|aviso|respondo|responderei|poderei|poderemos|vou|vamos|"

@@ -53,20 +53,19 @@ def apply(msg: IncomingMessage, ctx: IngestContext) -> None:
         return
     text = flatten(msg.body)
     core = subject_core(msg.subject)
+    content_language = msg.header("Content-Language")
+    languages = reading_languages(content_language, ctx.settings.languages, f"{core}\n{text}")
+    order = numeric_order(content_language, languages)
+    found = return_date(text, msg.when, languages, order)
+    if found is None and core:
+        found = return_date(core, msg.when, languages, order)  # Lotus: "AUTO: … (returning 7.12.)"
     if kind != automatic.OUT_OF_OFFICE:
-        away = OOO_SUBJECT.match(core) or says_away(text) or says_away(core)
-        if not away:
+        if not (found or OOO_SUBJECT.match(core) or says_away(text) or says_away(core)):
             return  # an acknowledgement or notice, not an absence: nothing to pause
         signal = msg.facts.get("automatic_signal") or kind
         msg.automatic = automatic.Verdict(automatic.OUT_OF_OFFICE, signal).reason
         msg.facts["automatic_kind"] = automatic.OUT_OF_OFFICE
-    content_language = msg.header("Content-Language")
-    languages = reading_languages(content_language, ctx.settings.languages, f"{core}\n{text}")
-    order = numeric_order(content_language, languages)
     msg.facts["out_of_office"] = True
-    found = return_date(text, msg.when, languages, order)
-    if found is None and core:
-        found = return_date(core, msg.when, languages, order)  # Lotus: "AUTO: … (returning 7.12.)"
     if found:
         msg.facts["ooo_until"] = found.first_day_back.isoformat()
         msg.facts["ooo_words"] = found.words

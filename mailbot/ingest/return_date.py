@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from mailbot.ingest.date_words import SUPPORTED
 from mailbot.ingest.dates import (
     Budget,
     Mention,
@@ -119,8 +120,8 @@ def return_date(
 ) -> ReturnDate | None:
     """The first day back that ``text`` names, relative to the message's time ``base``."""
     day = base.date()
-    langs = tuple(languages)
-    found = mentions(text, day, langs, order)
+    found = mentions(text, day, tuple(languages), order)
+    langs = SUPPORTED  # cue words of every language: the reply says it is an absence
     prev: Mention | None = None
     for m in found:
         role, cue = _role(text, m, prev, langs)
@@ -130,13 +131,13 @@ def return_date(
         back = _first_day_back(role, m) if role else None
         if back and day < back <= day + timedelta(days=MAX_AHEAD_DAYS):
             return ReturnDate(back, _words(text, m, cue))
-    return _fallback(text, base, langs)
+    return _fallback(text, base, tuple(languages))
 
 
 def _fallback(text: str, base: datetime, languages: tuple[str, ...]) -> ReturnDate | None:
     """A return phrase our tables could not read ("back in a fortnight"): dateparser on
     the few words after the first return cue, within the message's budget."""
-    pattern = cue_pattern(RETURN, languages)
+    pattern = cue_pattern(RETURN, SUPPORTED)
     if pattern is None:
         return None
     budget = Budget()

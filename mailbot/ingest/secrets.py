@@ -46,6 +46,7 @@ HINTS = (
     "geheim", "jeton", "sig=", "bearer", "private key", "putty", "://", "==", "q~",
     "gh", "npm_", "xox", "login", "user", "benutzer", "zugang", "credential", "identifiant",
     "usuario", "utente", "gebruiker", "usuário", "użytkownik", "account", "konto", "compte",
+    "credenz", "credenc", "inlog", "logowania", "anmelde",
 )  # fmt: skip
 
 
