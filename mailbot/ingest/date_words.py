@@ -106,8 +106,8 @@ NEXT_WEEK: dict[str, tuple[str, ...]] = {
     "es": ("la próxima semana", "la semana que viene", "la semana próxima"),
     "it": ("la prossima settimana", "la settimana prossima", "prossima settimana"),
     "nl": ("volgende week", "komende week"),
-    "pt": ("a próxima semana", "na próxima semana", "semana que vem"),
-    "pl": ("w przyszłym tygodniu", "przyszły tydzień"),
+    "pt": ("próxima semana", "semana que vem"),
+    "pl": ("przyszłym tygodniu", "przyszły tydzień"),
 }
 # "next <weekday>" before the weekday, or "<weekday> prochain" after it.
 NEXT_BEFORE: dict[str, tuple[str, ...]] = {

@@ -24,7 +24,7 @@ short phrase our tables do not cover, at most ``FALLBACK_CALLS`` times per messa
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -33,6 +33,7 @@ from mailbot.ingest import date_words as W
 
 LANGUAGES = ["en", "de", "fr", "es"]
 MAX_MENTIONS = 60  # a text naming more dates than this is not a letter
+MAX_ATTEMPTS = 1500  # places a mention is tried at, per text (each costs a few µs)
 FALLBACK_CALLS = 2  # dateparser calls per message at most
 _NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "ein": 1, "einer": 1, "zwei": 2, "drei": 3,
@@ -82,6 +83,15 @@ class Tables:
     months: dict[str, int]
     weekdays: dict[str, int]
     relative: dict[str, int]
+    starters: frozenset[str]  # first words a mention can start with
+
+
+_TOKEN = re.compile(r"\d+|[^\W\d_]+")
+
+
+def _first_word(phrase: str) -> str:
+    found = _TOKEN.match(phrase.lower())
+    return found.group(0) if found else ""
 
 
 @lru_cache(maxsize=64)
@@ -138,7 +148,34 @@ def tables(languages: tuple[str, ...]) -> Tables:
     ]  # fmt: skip
     body = "|".join(p for p in parts if p)
     pattern = re.compile(rf"(?<![\w./])(?<!\d-)(?:{body})(?!\w)", re.IGNORECASE)
-    return Tables(pattern, months, weekdays, relative)
+    phrases = [*months, *weekdays, *relative]
+    phrases += [p for lang in every for p in (*W.NEXT_WEEK[lang], *W.NEXT_BEFORE.get(lang, ()))]
+    phrases += [p for lang in langs for p in W.IN_N[lang][0]]
+    # One-letter words ("a próxima semana", "w przyszły") start too much text to try there;
+    # each such phrase also exists without them.
+    starters = frozenset(w for p in phrases if len(w := _first_word(p)) > 1)
+    return Tables(pattern, months, weekdays, relative, starters)
+
+
+def _matches(text: str, t: Tables) -> Iterator[re.Match[str]]:
+    """The pattern's matches, tried only where a mention can start (a number, or a word
+    that begins one): the regular-expression engine cannot skip ahead over a long
+    alternation, so scanning every offset would cost a microsecond per character."""
+    resume = attempts = 0
+    for token in _TOKEN.finditer(text):
+        start = token.start()
+        if start < resume:
+            continue
+        word = token.group(0)
+        if not (word[0].isdigit() or word.lower() in t.starters):
+            continue
+        attempts += 1
+        if attempts > MAX_ATTEMPTS:
+            return
+        found = t.pattern.match(text, start)
+        if found:
+            resume = found.end()
+            yield found
 
 
 # -- mentions ----------------------------------------------------------------------------
@@ -224,7 +261,7 @@ def mentions(text: str, base: date, languages: Iterable[str], order: str = "dmy"
     ``MAX_MENTIONS``). Linear: one regular-expression scan."""
     t = tables(tuple(languages))
     found_all: list[Mention] = []
-    for found in t.pattern.finditer(text):
+    for found in _matches(text, t):
         if found.group("rel") and _GREETING.search(text, max(0, found.start() - 12), found.start()):
             continue  # "Guten Morgen", "esta mañana": a time of day, not tomorrow
         m = _mention(found, base, t, order)

@@ -200,7 +200,7 @@ def _plausible(value: str, cue: str) -> bool:
     bare = value.strip("\"'`").rstrip(".,;)")
     if len(bare) < 3 or bare.lower() in NOT_A_VALUE or set(bare) <= {"*", "x", "X", "."}:
         return False
-    if bare.startswith("[") and bare.endswith("removed]"):
+    if bare.startswith("["):  # a value already masked ("[password removed]")
         return False
     if re.match(r"\s*[:=]", cue) or cue.strip() in ("->", "=>", "—", "–"):
         return True

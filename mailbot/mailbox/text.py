@@ -60,70 +60,53 @@ BLOCK_TAGS = frozenset(
 )
 # Elements whose content is never text for a reader.
 HIDDEN_TAGS = ("script", "style", "head", "title", "xml")
-_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789:-")
-_MAX_NAME = 16
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_RUNS = re.compile(r"\n[ \t]*(?:\n[ \t]*)+")
-# Where a tag, comment or declaration may start; a stray "<" (as in "a < b", or a
-# megabyte of them) is skipped by the regex engine, not by a Python loop.
-_TAG_START = re.compile(r"<(?:[a-z]|/[a-z]|!|\?)")
 
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+# Comments, declarations and elements whose content is hidden: few per message, each
+# skipped whole by one ``find``.
+_SPECIAL = re.compile(
+    r"<(?=[!?a-zA-Z])(?:!--|!|\?|(?:" + "|".join(HIDDEN_TAGS) + r")(?=[\s/>]))", re.IGNORECASE
+)
+# A tag: its name, then (only after a space, "/" or ">") attributes up to the next ">".
+# The name and the attributes cannot trade characters, and "[^<>]" stops at the next
+# "<", so a tag that never closes costs one scan to the next "<".
+_BLOCK_TAG = re.compile(
+    r"<(?=[a-zA-Z/])/?(?:" + "|".join(sorted(BLOCK_TAGS)) + r")(?=[\s/>])[^<>]*>", re.IGNORECASE
+)
+_ANY_TAG = re.compile(r"<(?=[a-zA-Z/])/?[a-z][a-z0-9:-]*(?=[\s/>])[^<>]*>", re.IGNORECASE)
 
 
-def _tag_name(low: str, start: int) -> tuple[str, bool]:
-    """The name of the tag opening at ``low[start] == '<'`` and whether it is a closing
-    tag; ("", False) when ``<`` does not open a tag (a stray less-than)."""
-    i = start + 1
-    closing = i < len(low) and low[i] == "/"
-    if closing:
-        i += 1
-    j, end = i, min(len(low), i + _MAX_NAME)
-    while j < end and low[j] in _NAME_CHARS:
-        j += 1
-    name = low[i:j]
-    if not name or not name[0].isalpha():
-        return "", False
-    return name, closing
+def _visible(markup: str) -> str:
+    """``markup`` without comments, declarations and hidden elements."""
+    low = markup.translate(_ASCII_LOWER)  # same length as markup, unlike str.lower()
+    out: list[str] = []
+    pos = 0
+    while found := _SPECIAL.search(markup, pos):
+        out.append(markup[pos : found.start()])
+        token = found.group(0).lower()
+        if token == "<!--":
+            end = low.find("-->", found.end())
+            pos = len(markup) if end < 0 else end + 3
+        elif token in ("<!", "<?"):
+            end = low.find(">", found.end())
+            pos = len(markup) if end < 0 else end + 1
+        else:
+            end = low.find(f"</{token[1:]}", found.end())
+            close = low.find(">", end) if end >= 0 else -1
+            pos = len(markup) if close < 0 else close + 1
+    out.append(markup[pos:])
+    return "".join(out)
 
 
 def html_to_text(markup: str) -> str:
     """The text a reader sees in ``markup``: tags dropped, entities decoded, one line per
-    block. Linear in ``len(markup)``: every search starts where the last one ended or
-    reuses its answer."""
-    low = markup.translate(_ASCII_LOWER)  # same length as markup, unlike str.lower()
-    out: list[str] = []
-    pos, n = 0, len(markup)
-    next_gt = -2  # position of the next ">" at or after the current tag, cached
-    while pos < n:
-        found = _TAG_START.search(low, pos)
-        lt = found.start() if found else -1
-        if lt < 0:
-            out.append(markup[pos:])
-            break
-        out.append(markup[pos:lt])
-        if next_gt != -1 and next_gt <= lt:
-            next_gt = low.find(">", lt + 1)
-        if low.startswith("<!--", lt):
-            end = low.find("-->", lt + 4)
-            pos = n if end < 0 else end + 3
-            continue
-        name, closing = _tag_name(low, lt)
-        if low.startswith("<!", lt) or low.startswith("<?", lt):
-            name = "!"
-        elif not name:  # "</3": not a tag after all; keep the character
-            out.append("<")
-            pos = lt + 1
-            continue
-        if next_gt < 0:  # no ">" anywhere after: the rest is a broken tag
-            break
-        pos = next_gt + 1
-        if name in HIDDEN_TAGS and not closing and markup[next_gt - 1] != "/":
-            end = low.find(f"</{name}", pos)
-            pos = n if end < 0 else end
-        elif name in BLOCK_TAGS:
-            out.append("\n")
-    text = html.unescape("".join(out))
+    block. Linear in ``len(markup)``."""
+    text = _visible(markup)
+    text = _BLOCK_TAG.sub("\n", text)
+    text = _ANY_TAG.sub("", text)
+    text = html.unescape(text)
     text = _SPACES.sub(" ", text)
     return _BLANK_RUNS.sub("\n\n", text).strip()

@@ -752,6 +752,7 @@ def build() -> tuple[dict[str, bytes], dict[str, dict]]:
     attachment.add_attachment(
         b"x", maintype="application", subtype="octet-stream", filename="password=Orca#7712.txt"
     )
+    attachment.set_boundary("corpus-boundary")  # deterministic
     add(
         "secret-attachment-name",
         attachment,
