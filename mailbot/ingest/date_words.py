@@ -204,13 +204,13 @@ UNTIL_BEFORE: dict[str, tuple[str, ...]] = {
 # Between the two dates of a range ("30.11.–4.12.", "du 30 novembre au 4 décembre").
 RANGE_BETWEEN: dict[str, tuple[str, ...]] = {
     "en": ("-", "–", "—", "to", "through", "until", "till", "thru", "and"),
-    "de": ("-", "–", "bis", "bis zum", "bis einschließlich", "bis einschl."),
-    "fr": ("-", "–", "au", "jusqu'au", "jusqu’au"),
-    "es": ("-", "–", "al", "a", "hasta el"),
-    "it": ("-", "–", "al", "fino al"),
-    "nl": ("-", "–", "t/m", "tot en met", "tot"),
-    "pt": ("-", "–", "a", "até", "ao"),
-    "pl": ("-", "–", "do"),
+    "de": ("-", "–", "bis", "bis zum", "bis einschließlich", "bis einschl.", "und"),
+    "fr": ("-", "–", "au", "jusqu'au", "jusqu’au", "et"),
+    "es": ("-", "–", "al", "a", "hasta el", "y"),
+    "it": ("-", "–", "al", "fino al", "e"),
+    "nl": ("-", "–", "t/m", "tot en met", "tot", "en"),
+    "pt": ("-", "–", "a", "até", "ao", "e"),
+    "pl": ("-", "–", "do", "i"),
 }
 FROM_BEFORE: dict[str, tuple[str, ...]] = {
     "en": ("from", "starting", "as of", "beginning"),

@@ -137,8 +137,9 @@ def tables(languages: tuple[str, ...]) -> Tables:
         rf"(?P<md>(?P<m2>{mon})\.?\s+(?:the\s+)?(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?(?![\d:/]|\.\d)"
         rf"(?:,?\s+(?P<y2>\d{{4}})(?!\d))?)",
         r"(?P<num>(?P<n1>\d{1,2})(?P<sep>[./-])\s?(?P<n2>\d{1,2})"
-        r"(?:(?P=sep)\s?(?P<n3>\d{4}|\d{2})(?!\d|[./-]\d)|(?P<dot>\.)(?![\d])|(?!\d|[./-]\d)))",
+        r"(?:(?P=sep)\s?(?P<n3>\d{4}|\d{2})(?!\d|[./-]\d)|(?P<dot>\.)(?![\d])|(?!\d|[./]\d|(?<=-\d)-\d|(?<=-\d\d)-\d)))",
         rf"(?P<nw>{next_week})",
+        r"(?P<don>(?:the\s+)?(?P<dd>\d{1,2})(?:st|nd|rd|th|er)(?![\w:/-]|\.\d))",
         rf"(?P<inn>(?:{in_before})\s+(?P<inum>\d{{1,2}}|{numbers})\s+(?:(?P<iday>{day_units})|(?P<iweek>{week_units})))",
         rf"(?P<rel>{rel})" if rel else None,
         (rf"(?:(?P<nxb>{nxb})\s+)?(?P<wd>{wd})(?:\s+(?P<nxa>{nxa}))?" if nxa else
@@ -147,7 +148,7 @@ def tables(languages: tuple[str, ...]) -> Tables:
         rf"(?![\d./:-]|\s?(?:de\s+|of\s+)?(?:{mon})\b|\s?(?:de\s+)?\d))?",
     ]  # fmt: skip
     body = "|".join(p for p in parts if p)
-    pattern = re.compile(rf"(?<![\w./])(?<!\d-)(?:{body})(?!\w)", re.IGNORECASE)
+    pattern = re.compile(rf"(?<![\w./])(?:{body})(?!\w)", re.IGNORECASE)
     phrases = [*months, *weekdays, *relative]
     phrases += [p for lang in every for p in (*W.NEXT_WEEK[lang], *W.NEXT_BEFORE.get(lang, ()))]
     phrases += [p for lang in langs for p in W.IN_N[lang][0]]
@@ -213,6 +214,11 @@ def _with_year(month: int, day: int, year: int | None, base: date) -> date | Non
         if found and found >= floor:
             return found
     return None
+
+
+def _month_day(base: date, months_ahead: int, day: int) -> date | None:
+    index = base.month - 1 + months_ahead
+    return _valid(base.year + index // 12, index % 12 + 1, day)
 
 
 def _next_weekday(base: date, weekday: int) -> date:
@@ -292,6 +298,10 @@ def _mention(found: re.Match[str], base: date, t: Tables, order: str) -> Mention
     if g("num"):
         when, alternatives, weak = _numeric(found, base, order)
         return Mention(start, end, words, when, alternatives, weak=weak) if when else None
+    if g("don"):  # "back on the 7th": the next 7th
+        day = int(g("dd"))
+        when = next((d for k in range(13) if (d := _month_day(base, k, day)) and d >= base), None)
+        return Mention(start, end, words, when) if when else None
     if g("nw"):
         return Mention(start, end, words, _next_weekday(base, 0), relative=True)
     if g("inn"):

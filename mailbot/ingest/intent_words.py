@@ -50,10 +50,11 @@ BY_CUSTOMER = _compile(
     r"(?:we|i) (?:have |'ve |just )?(?:fixed|resolved|solved|sorted(?: out)?|worked out) (?:it|this|that|the (?:issue|problem|error))(?: ourselves| myself| on our own| on my own)?",
     r"(?:we|i) (?:have |'ve |just )?(?:found|figured out|identified|spotted) (?:it|the (?:cause|problem|issue|root cause|culprit|error)|what was wrong|the solution)(?: ourselves| myself| on our own| on my own)?",
     r"(?:found|fixed|solved|resolved|sorted|figured) (?:it|this|the (?:issue|problem|cause)) (?:out )?(?:ourselves|myself|on our own|on my own)",
-    r"managed to (?:fix|resolve|solve|sort out|get it working)", r"(?:no longer|don't|do not) need (?:your )?(?:help|support) (?:anymore|any more)?",
+    r"managed to (?:fix|resolve|solve|sort out|get it working)",
+    r"(?:we|i) (?:have |'ve |just |finally )?(?:figured|worked|sorted|found) it out(?: ourselves| myself| on our own| on my own)?", r"(?:no longer|don't|do not) need (?:your )?(?:help|support) (?:anymore|any more)?",
     # de
     r"(?:haben|habe) (?:es|das(?: problem)?|den fehler|die ursache) (?:jetzt |nun |inzwischen )?(?:selbst|selber) (?:gelöst|behoben|gefunden)",
-    r"(?:selbst|selber) (?:gelöst|behoben|gefunden)", r"(?:wir|ich) (?:haben|habe) (?:die ursache|den fehler|das problem) gefunden",
+    r"(?:selbst|selber) (?:gelöst|behoben|gefunden|repariert|hinbekommen)", r"(?:wir|ich) (?:haben|habe) (?:die ursache|den fehler|das problem) gefunden",
     r"konnten (?:es|das problem) (?:selbst |selber )?lösen",
     # fr
     r"nous avons (?:résolu|corrigé|trouvé) (?:le problème|la cause|l'erreur|la solution)", r"(?:par )?nous-mêmes",
@@ -79,6 +80,7 @@ CONFIRMED = _compile(
     # en
     r"(?:it|this|that|the (?:fix|solution|workaround|change|patch|update|suggestion|steps?)) (?:now )?(?:works|worked|is working|did the trick|fixed it|solved it|resolved it|helped)",
     r"(?:issue|problem|error) (?:is|has been) (?:now )?(?:resolved|fixed|solved|gone)",
+    r"(?:your|the) (?:fix|solution|suggestion|workaround|change|patch|advice|steps?) (?:has |have )?(?:solved|fixed|resolved) (?:it|the (?:issue|problem|error))",
     r"(?:fires|runs|works|succeeds|completes|is running|is working|connects|loads) (?:now|again|fine now|correctly now|as expected)",
     r"works (?:perfectly|fine|great|like a charm)", r"all (?:good|fine) now", r"(?:everything|all) (?:is )?working (?:now|again|fine)",
     r"(?:you )?(?:can|may) (?:go ahead and )?close (?:the|this|our) (?:case|ticket|request)", r"please close (?:the|this|our) (?:case|ticket|request)",
@@ -110,7 +112,7 @@ CONFIRMED = _compile(
 
 # A confirmation right after one of these is not one ("not sure it works", "if it works").
 NEGATION_BEFORE = re.compile(
-    r"(?<!\w)(?:not|n't|no|never|nicht|kein|pas|jamais|nunca|non|niet|geen|não|nie)(?!\w)[^.!?]{0,14}$"
+    r"(?<!\w)(?:not|n't|no|nicht|kein|pas|jamais|nunca|non|niet|geen|não|nie)(?!\w)[^.!?]{0,14}$"
 )
 CONDITION_BEFORE = re.compile(
     r"(?<!\w)(?:if|once|when|whether|as soon as|unless|wenn|falls|sobald|ob|si|dès que|quand|cuando|"

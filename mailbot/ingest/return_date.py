@@ -123,7 +123,11 @@ def return_date(
     found = mentions(text, day, tuple(languages), order)
     langs = SUPPORTED  # cue words of every language: the reply says it is an absence
     prev: Mention | None = None
-    for m in found:
+    for i, m in enumerate(found):
+        nxt = found[i + 1] if i + 1 < len(found) else None
+        if nxt is not None and _range_end(text, m, nxt, langs):
+            prev = m
+            continue  # the start of a range: its end tells the return
         role, cue = _role(text, m, prev, langs)
         prev = m
         if m.weak and not role:

@@ -96,10 +96,15 @@ def test_every_automatic_decision_names_its_signal(cfg):
         ("I will return on Monday, December 7, 2026.", "2026-12-07"),
         ("Ich bin ab dem 30.11. im Urlaub und ab dem 8.12. wieder da.", "2026-12-08"),
         ("I have been away since 23 November.", None),  # the past is no return
+        ("I'll be out of office from 1st December till 7th December.", "2026-12-08"),
+        ("Back on the 7th.", "2026-12-07"),
+        ("Estarei ausente entre 30/11 e 04/12.", "2026-12-07"),
+        ("Jestem na urlopie w dniach 30.11-4.12.", "2026-12-07"),
+        ("Out of the office Monday 30 November through Friday 4 December.", "2026-12-07"),
     ],
 )
 def test_return_date_forms(text, first_day_back):
-    found = return_date(text, NOW, ["de", "nl", "it", "es", "en"])
+    found = return_date(text, NOW, ["de", "nl", "it", "es", "en", "pt", "pl"])
     assert (found.first_day_back.isoformat() if found else None) == first_day_back
 
 
