@@ -26,12 +26,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from mailbot.ingest import date_words as W
 
-LANGUAGES = ["en", "de", "fr", "es"]
 MAX_MENTIONS = 60  # a text naming more dates than this is not a letter
 MAX_ATTEMPTS = 1500  # places a mention is tried at, per text (each costs a few µs)
 FALLBACK_CALLS = 2  # dateparser calls per message at most
@@ -42,14 +41,6 @@ _NUMBER_WORDS = {
     "dois": 2, "duas": 2, "três": 3, "jeden": 1, "dwa": 2, "dwie": 2, "trzy": 3,
 }  # fmt: skip
 US_REGIONS = frozenset({"us", "ph", "fm", "mh", "pw", "as", "gu", "mp", "pr", "vi", "um"})
-
-
-def languages_for(content_language: str, configured: tuple[str, ...] | list[str]) -> list[str]:
-    """The languages to read a message's dates in: the one its ``Content-Language``
-    header names first (when the customer's mail client says), then the configured ones."""
-    first = content_language.split(",")[0].strip().split("-")[0].lower()
-    ordered = ([first] if re.fullmatch(r"[a-z]{2}", first) else []) + list(configured)
-    return list(dict.fromkeys(ordered))
 
 
 def numeric_order(content_language: str, languages: Iterable[str]) -> str:
@@ -468,13 +459,3 @@ def _parse_phrase(phrase: str, base: date, languages: tuple[str, ...]) -> date |
     except Exception:  # dateparser raises assorted errors on odd input; no date then
         return None
     return value.date() if value else None
-
-
-def find_date(text: str, base: datetime, languages: list[str] | None = None) -> datetime | None:
-    """The first date ``text`` names on or after ``base``'s day (aware UTC, at noon), for
-    callers that only need "a date in this phrase"."""
-    day = base.date()
-    for m in mentions(text, day, languages or LANGUAGES):
-        if m.when and m.when >= day and not m.weak:
-            return datetime(m.when.year, m.when.month, m.when.day, 12, tzinfo=UTC)
-    return None

@@ -9,8 +9,8 @@ from mailbot import config
 from mailbot.domain.kinds import Direction
 from mailbot.ingest import automatic, pipeline
 from mailbot.ingest.context import IngestContext
-from mailbot.ingest.dates import languages_for
 from mailbot.ingest.intent import read_intent
+from mailbot.ingest.language import reading_languages
 from mailbot.ingest.message import IncomingMessage, UnreadableMessage
 from mailbot.ingest.return_date import return_date
 from mailbot.ingest.secrets import secret_kind
@@ -205,9 +205,13 @@ def test_r15_ooo_in_the_customers_own_language_from_content_language(settings):
         run(settings, msg.as_bytes(), known_numbers=[helpers.CASE]).facts["ooo_until"]
         == "2026-12-07"
     )
-    assert languages_for("it-IT", ("en", "de")) == ["it", "en", "de"]
-    assert languages_for("", ("en", "de")) == ["en", "de"]
-    assert languages_for("de-AT, en", ("en", "de")) == ["de", "en"]
+    assert reading_languages("it-IT", ("en", "de"), "") == ["it", "en", "de"]
+    assert reading_languages("", ("en", "de"), "") == ["en", "de"]
+    assert reading_languages("de-AT, en", ("en", "de"), "") == ["de", "en"]
+    assert (
+        reading_languages("", ("en",), "Ik ben met vakantie en niet op kantoor tot maandag")[0]
+        == "nl"
+    )
 
 
 @pytest.mark.parametrize(

@@ -206,6 +206,17 @@ def test_reading_output_grows_no_faster_than_the_input(n):
     assert len(body.new_text(text)) <= body.MAX_TEXT
 
 
+@settings(max_examples=60, deadline=None)
+@given(_TEXT, st.sampled_from(["plain", "html"]), st.integers(min_value=1, max_value=40))
+def test_every_filter_returns_and_stored_words_stay_short(cfg, text, subtype, repeat):
+    msg = helpers.mail(body="x")
+    msg.set_content(text * repeat, subtype=subtype)
+    read_msg = read(cfg, msg.as_bytes(), NOW)
+    for key, value in read_msg.facts.items():
+        if isinstance(value, str):
+            assert len(value) <= 700, key  # the excerpt is 600 characters and "…"
+
+
 def test_the_attachment_name_is_read_for_secrets(cfg):
     raw = (CORPUS / "mail" / "secret-attachment-name.eml").read_bytes()
     assert any("Orca#7712" in n for n in body.attachment_names(raw))
