@@ -102,9 +102,20 @@ RELATIVE_DAYS: dict[str, tuple[tuple[str, int], ...]] = {
 NEXT_WEEK: dict[str, tuple[str, ...]] = {
     "en": ("next week",),
     "de": ("nächste woche", "nächsten woche", "kommende woche", "kommenden woche"),
-    "fr": ("la semaine prochaine",),
-    "es": ("la próxima semana", "la semana que viene", "la semana próxima"),
-    "it": ("la prossima settimana", "la settimana prossima", "prossima settimana"),
+    "fr": ("la semaine prochaine", "semaine prochaine"),
+    "es": (
+        "la próxima semana",
+        "la semana que viene",
+        "la semana próxima",
+        "semana que viene",
+        "próxima semana",
+    ),
+    "it": (
+        "la prossima settimana",
+        "la settimana prossima",
+        "prossima settimana",
+        "settimana prossima",
+    ),
     "nl": ("volgende week", "komende week"),
     "pt": ("próxima semana", "semana que vem"),
     "pl": ("przyszłym tygodniu", "przyszły tydzień"),

@@ -78,6 +78,15 @@ class Tables:
 
 
 _TOKEN = re.compile(r"\d+|[^\W\d_]+")
+# Where a mention may start: a number, a word of three letters or more, or a short
+# "in"/"en"/"em"/"za" right before a number ("in 2 weeks", "za 2 tygodnie"). Short words
+# are skipped by the engine, so text made of them costs nothing.
+_CANDIDATE = re.compile(
+    r"\d+|[^\W\d_]{3,}|(?<![^\W\d_])(?:in|en|em|za)(?=\s+(?:\d|"
+    + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
+    + r")\b)",
+    re.IGNORECASE,
+)
 
 
 def _first_word(phrase: str) -> str:
@@ -143,9 +152,14 @@ def tables(languages: tuple[str, ...]) -> Tables:
     phrases = [*months, *weekdays, *relative]
     phrases += [p for lang in every for p in (*W.NEXT_WEEK[lang], *W.NEXT_BEFORE.get(lang, ()))]
     phrases += [p for lang in langs for p in W.IN_N[lang][0]]
-    # One-letter words ("a próxima semana", "w przyszły") start too much text to try there;
+    # Short words ("la semaine prochaine", "w przyszły") start too much text to try there;
     # each such phrase also exists without them.
-    starters = frozenset(w for p in phrases if len(w := _first_word(p)) > 1)
+    starters = frozenset(w for p in phrases if len(w := _first_word(p)) > 2) | {
+        "in",
+        "en",
+        "em",
+        "za",
+    }
     return Tables(pattern, months, weekdays, relative, starters)
 
 
@@ -154,7 +168,7 @@ def _matches(text: str, t: Tables) -> Iterator[re.Match[str]]:
     that begins one): the regular-expression engine cannot skip ahead over a long
     alternation, so scanning every offset would cost a microsecond per character."""
     resume = attempts = 0
-    for token in _TOKEN.finditer(text):
+    for token in _CANDIDATE.finditer(text):
         start = token.start()
         if start < resume:
             continue

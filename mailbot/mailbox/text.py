@@ -73,10 +73,12 @@ _SPECIAL = re.compile(
 # A tag: its name, then (only after a space, "/" or ">") attributes up to the next ">".
 # The name and the attributes cannot trade characters, and "[^<>]" stops at the next
 # "<", so a tag that never closes costs one scan to the next "<".
-_BLOCK_TAG = re.compile(
-    r"<(?=[a-zA-Z/])/?(?:" + "|".join(sorted(BLOCK_TAGS)) + r")(?=[\s/>])[^<>]*>", re.IGNORECASE
-)
-_ANY_TAG = re.compile(r"<(?=[a-zA-Z/])/?[a-z][a-z0-9:-]*(?=[\s/>])[^<>]*>", re.IGNORECASE)
+_TAG = re.compile(r"<(?=[a-zA-Z/])/?(?P<name>[a-zA-Z][a-zA-Z0-9:-]*)(?=[\s/>])[^<>]*>")
+
+
+def _tag(found: re.Match[str]) -> str:
+    """A block tag ends a line; an inline tag vanishes."""
+    return "\n" if found.group("name").lower() in BLOCK_TAGS else ""
 
 
 def _visible(markup: str) -> str:
@@ -105,8 +107,7 @@ def html_to_text(markup: str) -> str:
     """The text a reader sees in ``markup``: tags dropped, entities decoded, one line per
     block. Linear in ``len(markup)``."""
     text = _visible(markup)
-    text = _BLOCK_TAG.sub("\n", text)
-    text = _ANY_TAG.sub("", text)
+    text = _TAG.sub(_tag, text)  # one pass; the callback runs only for real tags
     text = html.unescape(text)
     text = _SPACES.sub(" ", text)
     return _BLANK_RUNS.sub("\n\n", text).strip()
