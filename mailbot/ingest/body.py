@@ -1,27 +1,77 @@
 """Get the readable, newly written text out of a message body.
 
-Only customer messages of a case get here. The body is read capped (see
-``BODY_BYTES``), parsed with the lenient compat32 parser, and cut at the first line that
-starts quoted history, so words the engineer wrote earlier are not taken as the
-customer's.
+Only case messages get here. The body is read capped (see ``BODY_BYTES``), parsed with
+the lenient compat32 parser, and cut where quoted history starts, so words the engineer
+(or anyone earlier in the thread) wrote are not taken as the sender's:
+
+1. our own fast pass cuts at the first quoted line (``>``), a forwarded or "original
+   message" separator, or a reply header in a language the reply parser lacks (pt);
+2. mail-parser-reply (a maintained, multi-language reply parser) then finds Outlook
+   header blocks ("Von: … Gesendet: …", "De : … Envoyé : …") and "On … wrote:" lines.
+
+The reply parser's regular expressions are superlinear on some inputs (long lines, long
+runs of blank lines), so it is given a *skeleton* of the text: lines cut to
+``PARSE_LINE_CHARS``, blank runs collapsed, at most ``PARSE_LINES`` lines. Its answer (where
+the second message starts) is mapped back onto the original lines.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import quopri
 import re
+from dataclasses import dataclass
 from email import message_from_bytes
+from email.header import decode_header, make_header
 from email.policy import compat32
+from urllib.parse import unquote
 
-_QUOTE_STARTS = re.compile(
-    r"^(?:>|-{2,}\s*original message|_{5,}|from:\s|von:\s|de\s?:\s|on .{4,200} wrote:|am .{4,200} schrieb|le .{4,200} a écrit|el .{4,200} escribió)",
-    re.IGNORECASE,
-)
-_TAGS = re.compile(r"<(script|style)[^>]*>.*?</\1>|<[^>]+>", re.IGNORECASE | re.DOTALL)
+from mailbot.mailbox.text import html_to_text
+
+__all__ = ["Body", "extract_text", "html_to_text", "new_text", "read_body"]
+
 MAX_TEXT = 20000
 MULTIPART_BYTES = 24 * 1024
+PARSE_LINE_CHARS = 160  # reply headers are short lines; longer ones are cut for the parser
+PARSE_LINES = 400  # the new text sits at the top
+# Reply parser languages whose header rules need two header lines ("From:" and "Sent:").
+# Polish needs only one ("Do:", "Data:"), so it is used only for mail that says it is Polish.
+PARSER_LANGUAGES = ("en", "de", "fr", "es", "it", "nl")
+
+_QUOTE_STARTS = re.compile(
+    r"^(?:>"
+    r"|-{2,}\s*(?:original message|ursprüngliche nachricht|message d'origine|message original|"
+    r"mensaje original|messaggio originale|oorspronkelijk bericht|mensagem original|"
+    r"wiadomość oryginalna|forwarded message|weitergeleitete nachricht|message transféré|"
+    r"mensaje reenviado|messaggio inoltrato|doorgestuurd bericht|mensagem encaminhada|"
+    r"przekazana wiadomość)"
+    r"|begin forwarded message:|anfang der weitergeleiteten nachricht:|début du message réexpédié"
+    r"|_{5,}\s*$"
+    r"|em .{4,160} escreveu:\s*$|w dniu .{4,160} (?:pisze|napisał\(a\)|napisał|napisała):\s*$"
+    r"|op .{4,160} schreef .{0,120}:\s*$|il giorno .{4,160} ha scritto:\s*$)",
+    re.IGNORECASE,
+)
+# Lines that can be part of a reply header: "Name: value" header lines, "… wrote:" lines and
+# separators. Every other line reaches the reply parser as "." (its rules cost time in
+# the length of every line they try, and only these lines can match them).
+_HEADER_LINE = re.compile(r"^[*\s]*[^\W\d_][\w-]{0,15}(?: [\w-]{1,12})?\s?:|^[-_=]{5,}|^\W*$")
+WROTE_CANDIDATES = 20  # "… wrote:" lines passed to the reply parser (each costs in its length)
+_WROTE_LINE = re.compile(
+    r"(?:wrote|schrieb|a écrit|escribió|ha scritto|schreef|napisał\(a\)|nadesłał|skrev|napsal\(a\))"
+    r"[^:]{0,80}:$",
+    re.IGNORECASE,
+)
+_ATTACHMENT_NAME = re.compile(
+    rb'\b(?:file)?name(\*\d*\*?)?\s*=\s*(?:"([^"\r\n]{1,300})"|([^\s;"]{1,300}))', re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class Body:
+    """What the content filters read of a message body."""
+
+    text: str  # the new text, quoted history removed
+    attachment_names: tuple[str, ...] = ()
 
 
 def _part_text(part) -> str:  # type: ignore[no-untyped-def]
@@ -33,11 +83,6 @@ def _part_text(part) -> str:  # type: ignore[no-untyped-def]
         return payload.decode(charset, "replace")
     except LookupError:
         return payload.decode("utf-8", "replace")
-
-
-def html_to_text(markup: str) -> str:
-    markup = re.sub(r"<br\s*/?>|</p>|</div>|</tr>", "\n", markup, flags=re.IGNORECASE)
-    return html.unescape(_TAGS.sub(" ", markup))
 
 
 def _simple_text(raw: bytes) -> str | None:
@@ -76,10 +121,11 @@ def _simple_text(raw: bytes) -> str | None:
     return html_to_text(text) if kind == b"text/html" else text
 
 
-def extract_text(raw: bytes) -> str:
+def _full_text(raw: bytes) -> str:
+    """The first readable text of the message, quotes and all."""
     simple = _simple_text(raw)
     if simple is not None:
-        return _strip_quotes(simple)
+        return simple
     # The first text part sits near the top of a multipart message; what follows is
     # mostly attachments, which the parser would otherwise walk line by line.
     msg = message_from_bytes(raw[:MULTIPART_BYTES], policy=compat32)
@@ -96,13 +142,114 @@ def extract_text(raw: bytes) -> str:
             html_part = _part_text(part)
         if plain is not None:
             break
-    return _strip_quotes(plain if plain is not None else html_to_text(html_part or ""))
+    return plain if plain is not None else html_to_text(html_part or "")
 
 
-def _strip_quotes(text: str) -> str:
-    kept = []
-    for line in text[: MAX_TEXT * 2].splitlines():
-        if _QUOTE_STARTS.match(line.strip()):
+def part_types(raw: bytes) -> tuple[str, ...]:
+    """The content types of the top-level parts of a multipart message (not of parts
+    inside an attached message: a person forwarding a bounce attaches it whole)."""
+    end = raw.find(b"\n\n")
+    head = raw[: end if end >= 0 else 4096].lower()
+    if b"multipart/" not in head:
+        return ()
+    msg = message_from_bytes(raw[:MULTIPART_BYTES], policy=compat32)
+    payload = msg.get_payload()
+    if not isinstance(payload, list):
+        return ()
+    return tuple(part.get_content_type() for part in payload[:20])
+
+
+def _decode_name(raw: bytes, extended: bool) -> str:
+    text = raw.decode("utf-8", "replace")
+    if extended and "''" in text:  # RFC 2231: charset'language'percent-encoded
+        charset, _, value = text.partition("''")
+        try:
+            return unquote(value, encoding=charset.split("'")[0] or "utf-8", errors="replace")
+        except LookupError:
+            return unquote(value)
+    if "=?" in text:
+        try:
+            return str(make_header(decode_header(text)))
+        except (ValueError, LookupError, UnicodeError):
+            return text
+    return text
+
+
+def attachment_names(raw: bytes) -> tuple[str, ...]:
+    """The file names the message's parts declare (``filename=`` / ``name=``), from the
+    capped raw bytes: attachment names can carry a secret too (R27)."""
+    names: list[str] = []
+    for found in _ATTACHMENT_NAME.finditer(raw):
+        value = found.group(2) or found.group(3) or b""
+        name = _decode_name(value, bool(found.group(1)))
+        if name and name not in names:
+            names.append(name)
+        if len(names) >= 50:
             break
-        kept.append(line)
-    return "\n".join(kept)[:MAX_TEXT]
+    return tuple(names)
+
+
+def _first_pass(lines: list[str]) -> list[str]:
+    """Lines up to the first one that starts quoted or forwarded history."""
+    for i, line in enumerate(lines):
+        if _QUOTE_STARTS.match(line.strip()):
+            return lines[:i]
+    return lines
+
+
+def _skeleton(lines: list[str]) -> tuple[str, list[int]]:
+    """The text the reply parser sees, and for each of its lines the original line index."""
+    kept: list[str] = []
+    index: list[int] = []
+    wrote = 0
+    for i, line in enumerate(lines):
+        short = line.strip()[:PARSE_LINE_CHARS]
+        if short and not _HEADER_LINE.match(short):
+            if wrote < WROTE_CANDIDATES and _WROTE_LINE.search(short):
+                wrote += 1
+            else:
+                short = "."
+        if not short and kept and not kept[-1]:
+            continue  # a run of blank lines is one blank line to the parser
+        kept.append(short)
+        index.append(i)
+        if len(kept) >= PARSE_LINES:
+            break
+    return "\n".join(kept), index
+
+
+def _reply_parser_cut(lines: list[str], languages: tuple[str, ...]) -> list[str]:
+    """Lines before the first reply header the reply parser finds."""
+    from mailparser_reply import EmailReplyParser
+
+    skeleton, index = _skeleton(lines)
+    if not skeleton.strip():
+        return lines
+    replies = EmailReplyParser(languages=list(languages)).read(skeleton).replies
+    if len(replies) < 2 or not replies[1].headers:
+        return lines
+    first = replies[1].headers.split("\n")[0].strip()
+    for pos, line in enumerate(skeleton.split("\n")):
+        if first and line.startswith(first[:PARSE_LINE_CHARS]):
+            return lines[: index[pos]] if pos < len(index) else lines
+    return lines
+
+
+def new_text(text: str, content_language: str = "") -> str:
+    """``text`` without quoted history, at most ``MAX_TEXT`` characters."""
+    languages = PARSER_LANGUAGES
+    if content_language.strip().lower().startswith("pl"):
+        languages = (*PARSER_LANGUAGES, "pl")
+    lines = _first_pass(text[: MAX_TEXT * 2].replace("\r\n", "\n").split("\n"))
+    lines = _reply_parser_cut(lines, languages)
+    return "\n".join(lines).strip()[:MAX_TEXT]
+
+
+def read_body(raw: bytes, content_language: str = "") -> Body:
+    """The new text of a message and the names of its attachments."""
+    return Body(new_text(_full_text(raw), content_language), attachment_names(raw))
+
+
+def extract_text(raw: bytes) -> str:
+    """The new text of a message (kept for callers that need only the text)."""
+    return new_text(_full_text(raw))

@@ -5,10 +5,11 @@ delivered") or, failing that, a heuristic on the words of the mail, with the wor
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 
 from mailbot.domain.kinds import Direction
 from mailbot.ingest.context import IngestContext
-from mailbot.ingest.dates import find_date
+from mailbot.ingest.dates import mentions
 from mailbot.ingest.message import IncomingMessage
 
 PROMISE = re.compile(
@@ -21,6 +22,15 @@ SOLUTION_WORDS = re.compile(
     r"the (fix|solution|resolution|workaround) is|(root )?cause (is|was)|here is the (fix|solution))",
     re.IGNORECASE,
 )
+
+
+def promised_date(words: str, when: datetime, languages: tuple[str, ...]) -> date | None:
+    """The first date on or after the mail's day named in the promise's words."""
+    day = when.date()
+    for m in mentions(words, day, ("en", *languages)):
+        if m.when and m.when >= day and not m.weak:
+            return m.when
+    return None
 
 
 def explicit_signals(msg: IncomingMessage, labels: dict[str, str]) -> list[str]:
@@ -38,9 +48,9 @@ def apply(msg: IncomingMessage, ctx: IngestContext) -> None:
     text = msg.body
     promise = PROMISE.search(text)
     if promise:  # R06: the engineer named when they will follow up
-        when = find_date(promise.group(0), msg.when)
-        if when and when.date() >= msg.when.date():
-            msg.facts["promise_date"] = when.date().isoformat()
+        when = promised_date(promise.group(0), msg.when, ctx.settings.languages)
+        if when:
+            msg.facts["promise_date"] = when.isoformat()
             msg.facts["promise_words"] = promise.group(0).strip()[:200]
     signals = explicit_signals(msg, ctx.settings.categories)
     if signals:

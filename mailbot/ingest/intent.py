@@ -1,52 +1,140 @@
-"""What the customer says, for R07 (a date they named) and R17 (the fix works / they
-fixed it themselves) and R21 (it did not work). A text heuristic: every decision keeps
-the words that triggered it, so the engineer can see why."""
+"""What the customer says, for R07 (a date they named), R17 (the fix works / they fixed
+it themselves) and R21 (it did not work). A text heuristic over the customer's new text
+(quoted history removed, secrets masked) in the languages we read: every decision keeps
+the words that triggered it, so the engineer can see why.
+
+How a reading is chosen:
+
+- the text is cut into clauses (sentence ends, and "but" / "aber" / "mais" … );
+- a question or a condition ("if it works", "sobald es läuft") says nothing;
+- in one clause, "did not work" beats a fix of their own, which beats "it works";
+- across clauses the last one with a reading wins ("it failed at first, but after the
+  restart it works"), except that a fix of their own outranks a later "it works" ("we
+  found it ourselves … after we added it, it works").
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from mailbot.domain.kinds import Direction
 from mailbot.ingest.context import IngestContext
-from mailbot.ingest.dates import find_date, languages_for
+from mailbot.ingest.date_words import SUPPORTED
+from mailbot.ingest.dates import clause_after, clause_before, cue_before, mentions, numeric_order
+from mailbot.ingest.intent_words import (
+    BY_CUSTOMER,
+    COMMITMENT,
+    CONDITION_BEFORE,
+    CONFIRMED,
+    NEGATION_BEFORE,
+    NOT_WORKING,
+)
+from mailbot.ingest.language import reading_languages
 from mailbot.ingest.message import IncomingMessage
 
-NOT_WORKING = re.compile(
-    r"(still (not|isn't|doesn't|failing|broken|seeing|getting)|(did not|didn't|does not|doesn't|not) (work|help|fix|solve)|no luck|same (error|issue|problem)|"
-    r"funktioniert (immer noch )?nicht|hat nicht (geholfen|funktioniert)|ne fonctionne (toujours )?pas|n'a pas fonctionné|"
-    r"sigue sin funcionar|no funcion[óa])",
-)
-BY_CUSTOMER = re.compile(
-    r"((we|i) (have |'ve )?(fixed|resolved|solved|sorted) (it|this|the (issue|problem))( ourselves| myself| on our own)?|"
-    r"(we|i) (found|figured out) (the (cause|problem|issue)|what was wrong)|managed to (fix|resolve|solve)|"
-    r"(haben|habe) (es|das problem) selbst (gelöst|behoben)|nous avons résolu|lo (hemos|he) resuelto)",
-)
-CONFIRMED = re.compile(
-    r"((it|this|that|the (fix|solution|workaround|change)) (works|worked|is working|did the trick|fixed it|solved it|resolved it)|"
-    r"(issue|problem) is (now )?(resolved|fixed|solved|gone)|(you )?(can|may) (go ahead and )?close (the|this) (case|ticket)|ok to close|"
-    r"funktioniert (jetzt|wieder)|problem (ist )?gelöst|ça fonctionne|cela fonctionne|problème (est )?résolu|ya funciona|problema resuelto)",
-)
-NAMED_DATE = re.compile(
-    r"\b(test|try|check|verify|reply|respond|get back|come back|update you|let you know|confirm|report back|"
-    r"teste|melde mich|antworte|je teste|je reviens|je vous répondrai|probaré|le responderé|te respondo)\b[^.\n!?]{0,60}",
+MAX_CLAUSES = 80  # intent matching per message is capped (a crafted mail has thousands)
+MAX_CLAUSE_CHARS = 400
+_CLAUSE_SPLIT = re.compile(
+    r"(?<=[.!?;])\s+|\n+|,?\s+(?=(?:but|however|aber|jedoch|mais|pero|sin embargo|ma|però|maar|mas|porém|ale)\s)",
     re.IGNORECASE,
 )
 
 
+@dataclass(frozen=True)
+class Reading:
+    intent: str
+    words: str
+    clause: int
+
+
+def clauses(text: str) -> list[str]:
+    """The clauses of ``text`` in order, at most ``MAX_CLAUSES``, each capped."""
+    parts = []
+    for piece in _CLAUSE_SPLIT.split(text[: MAX_CLAUSES * MAX_CLAUSE_CHARS]):
+        piece = piece.strip()
+        if piece:
+            parts.append(piece[:MAX_CLAUSE_CHARS])
+        if len(parts) >= MAX_CLAUSES:
+            break
+    return parts
+
+
+def _guarded(clause: str, found: re.Match[str]) -> bool:
+    """Whether a match is negated or conditional ("not sure it works", "if it works")."""
+    before = clause[: found.start()]
+    return bool(NEGATION_BEFORE.search(before) or CONDITION_BEFORE.search(before))
+
+
+def _clause_reading(clause: str) -> tuple[str, str] | None:
+    lowered = clause.lower()
+    if lowered.rstrip().endswith("?"):
+        return None
+    for name, pattern, guard_negation in (
+        ("not_working", NOT_WORKING, False),
+        ("resolved_by_customer", BY_CUSTOMER, True),
+        ("confirmed", CONFIRMED, True),
+    ):
+        for found in pattern.finditer(lowered):
+            if CONDITION_BEFORE.search(lowered[: found.start()]):
+                continue
+            if guard_negation and _guarded(lowered, found):
+                continue
+            words = (
+                clause[found.start() : found.end()]
+                if len(lowered) == len(clause)
+                else found.group(0)
+            )
+            return name, words
+    return None
+
+
 def read_intent(text: str) -> tuple[str | None, str | None]:
     """(intent, trigger words): intent is not_working, resolved_by_customer or confirmed."""
-    lowered = text.lower()  # lowered once: the patterns are written in lower case
-    for name, pattern in (
-        ("not_working", NOT_WORKING),
-        ("resolved_by_customer", BY_CUSTOMER),
-        ("confirmed", CONFIRMED),
-    ):
-        found = pattern.search(lowered)
-        if found and len(lowered) == len(text):
-            return name, text[found.start() : found.end()]
-        if found:
-            return name, found.group(0)
-    return None, None
+    readings = [
+        Reading(*found, i)
+        for i, clause in enumerate(clauses(text))
+        if (found := _clause_reading(clause))
+    ]
+    if not readings:
+        return None, None
+    last = readings[-1]
+    if last.intent == "confirmed":
+        own = [r for r in readings if r.intent == "resolved_by_customer"]
+        later_failure = own and any(
+            r.intent == "not_working" and r.clause > own[-1].clause for r in readings
+        )
+        if own and not later_failure:
+            return own[-1].intent, own[-1].words
+    return last.intent, last.words
+
+
+def named_date(
+    text: str, base: datetime, languages: list[str], order: str = "dmy"
+) -> tuple[date, str] | None:
+    """The first future date the customer names with something they will do then (R07):
+    in the date's clause, or in the next sentence ("… on November 18. I'll get back to
+    you then")."""
+    day = base.date()
+    langs = tuple(languages)
+    for m in mentions(text, day, langs, order):
+        if m.weak or m.when is None or m.when <= day:
+            continue
+        cue, _ = cue_before(text, m, ("PAST_BEFORE",), SUPPORTED)
+        if cue:
+            continue  # "since Monday", "last Thursday"
+        before = clause_before(text, m.start, 120)
+        after = clause_after(text, m.end, 160)
+        sentence = f"{before}{text[m.start : m.end]}{after}"
+        if COMMITMENT.search(sentence.lower()):
+            return m.when, " ".join(sentence.split())[:200]
+        following = text[m.end : m.end + 160].lower()
+        if re.search(r"\b(?:then|dann|alors|entonces|allora|dan|então|wtedy)\b", following) and (
+            COMMITMENT.search(following)
+        ):
+            return m.when, " ".join(sentence.split())[:200]
+    return None
 
 
 def apply(msg: IncomingMessage, ctx: IngestContext) -> None:
@@ -58,10 +146,10 @@ def apply(msg: IncomingMessage, ctx: IngestContext) -> None:
         msg.facts["intent"] = intent
         msg.facts["intent_words"] = words
     if intent in (None, "not_working"):
-        for found in NAMED_DATE.finditer(text):
-            languages = languages_for(msg.header("Content-Language"), ctx.settings.languages)
-            when = find_date(found.group(0), msg.when, languages)
-            if when and when.date() > msg.when.date():
-                msg.facts["named_date"] = when.date().isoformat()
-                msg.facts["named_date_words"] = found.group(0).strip()[:200]
-                break
+        content_language = msg.header("Content-Language")
+        languages = reading_languages(content_language, ctx.settings.languages, text)
+        flat = " ".join(text.split())
+        found = named_date(flat, msg.when, languages, numeric_order(content_language, languages))
+        if found:
+            msg.facts["named_date"] = found[0].isoformat()
+            msg.facts["named_date_words"] = found[1]

@@ -102,7 +102,11 @@ class IncomingMessage:
 
     @cached_property
     def subject(self) -> str:
-        return self.header("Subject")[:500]
+        """The subject with any secret masked (R27): it becomes the case's subject, the
+        outbox's and the draft's quoted one, so nothing downstream can store the value."""
+        from mailbot.ingest.secrets import mask_secrets
+
+        return mask_secrets(self.header("Subject"))[:500]
 
     def _raw(self, name: str) -> list[str]:
         return [_clean(str(v)) for v in (self.headers.get_all(name) or [])]
@@ -164,8 +168,27 @@ class IncomingMessage:
         return mail_time(self.date, self.delivered_at, self.seen_at)
 
     @cached_property
-    def body(self) -> str:
-        """The new text of the message: plain text preferred, quoted history removed."""
-        from mailbot.ingest.body import extract_text
+    def _reading(self) -> tuple[str, tuple[str, ...]]:
+        """The new text with secrets masked, and the kinds of secret found in the subject,
+        the new text and the attachment names (R27): read once, masked before any filter
+        sees a word, so no fact, excerpt or log line can carry a value."""
+        from mailbot.ingest.body import read_body
+        from mailbot.ingest.secrets import scan
 
-        return extract_text(self.load_body())
+        body = read_body(self.load_body(), self.header("Content-Language"))
+        text, kinds = scan(body.text)
+        found = list(scan(self.header("Subject"))[1]) + list(kinds)
+        for name in body.attachment_names:
+            found += scan(name)[1]
+        return text, tuple(dict.fromkeys(found))
+
+    @property
+    def body(self) -> str:
+        """The new text of the message: plain text preferred, quoted history removed,
+        secrets masked."""
+        return self._reading[0]
+
+    @property
+    def secret_kinds(self) -> tuple[str, ...]:
+        """The kinds of secret the message carries (subject, new text, attachment names)."""
+        return self._reading[1]

@@ -1,72 +1,169 @@
-"""R27: notice access secrets in customer mail. Only the *kind* of secret is kept; the
-value never leaves this function (not stored, not logged)."""
+"""R27: find access secrets in mail, mask them before anything is stored or logged, and
+note their *kind* for the reminder and the rotation request. The value never leaves
+this module.
+
+Two sources of rules, one finder for detection and masking alike:
+
+- detect-secrets' plugins (maintained patterns for cloud and service credentials: AWS
+  key ids, Azure storage keys, JWTs, private keys, GitHub/GitLab/Slack/Stripe/… tokens,
+  credentials in URLs), each run only when a cheap literal hint is in the text;
+- our own rules (:mod:`mailbot.ingest.secret_rules`) for how people write secrets in
+  prose, in the languages we read.
+"""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 from mailbot.domain.kinds import Direction
 from mailbot.ingest.context import IngestContext
-from mailbot.ingest.message import IncomingMessage
+from mailbot.ingest.secret_rules import Span, rules
 
-PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("private key", re.compile(r"-----BEGIN (?:RSA |EC |OPENSSH |DSA )?PRIVATE KEY-----")),
-    ("cloud access key", re.compile(r"\bAKIA[0-9A-Z]{16}\b")),
-    ("storage account key", re.compile(r"AccountKey=[A-Za-z0-9+/=]{20,}")),
-    ("shared access signature", re.compile(r"[?&]sig=[A-Za-z0-9%+/=]{20,}")),
-    ("bearer token", re.compile(r"\bBearer\s+eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+")),
-    ("client secret", re.compile(r"client[_ ]?secret\s*[:=]\s*\S{8,}", re.IGNORECASE)),
-    (
-        "password",
-        re.compile(
-            r"\b(?:password|passwort|kennwort|mot de passe|contraseña|pwd|passwd)\b\s*"
-            r"(?:[:=]|\b(?:is|ist|lautet|est|es)\b\s*:?)\s*\S{4,}",
-            re.IGNORECASE,
-        ),
-    ),
+# (plugin class, kind we report, literal hints: the plugin runs only if one is present)
+_PLUGINS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("aws", "AWSKeyDetector", "cloud access key", ("akia", "asia", "abia", "acca", "a3t", "aws")),
+    ("azure_storage_key", "AzureStorageKeyDetector", "storage account key", ("accountkey=",)),
+    ("jwt", "JwtTokenDetector", "security token", ("eyj",)),
+    ("private_key", "PrivateKeyDetector", "private key", ("private key", "putty-user-key")),
+    ("github_token", "GitHubTokenDetector", "security token", ("gh",)),
+    ("gitlab_token", "GitLabTokenDetector", "security token", ("gl",)),
+    ("slack", "SlackDetector", "security token", ("xox", "hooks.slack.com")),
+    ("stripe", "StripeDetector", "service key", ("k_live_",)),
+    ("sendgrid", "SendGridDetector", "service key", ("sg.",)),
+    ("pypi_token", "PypiTokenDetector", "service key", ("pypi-",)),
+    ("openai", "OpenAIDetector", "service key", ("t3blbkfj",)),
+    ("mailchimp", "MailchimpDetector", "service key", ("-us",)),
+    ("basic_auth", "BasicAuthDetector", "password", ("://",)),
 )
-
-
-# Cheap substring checks first: most mail mentions none of these, and the patterns are
-# then never run.
+# Cheap substring checks for our own rules: most mail mentions none of these.
 HINTS = (
-    "passw",
-    "kennwort",
-    "mot de passe",
-    "contraseña",
-    "pwd",
-    "akia",
-    "accountkey",
-    "sig=",
-    "bearer",
-    "private key",
-    "secret",
-)
+    "passw", "passcode", "kennwort", "pwd", "pw", "pin", "mot de passe", "mdp", "contrase",
+    "clave", "wachtwoord", "senha", "hasło", "haslo", "parola", "key", "token", "secret",
+    "schlüssel", "schluessel", "clé", "cle", "chiave", "sleutel", "chave", "klucz",
+    "geheim", "jeton", "sig=", "bearer", "private key", "putty", "://", "==", "q~",
+    "gh", "npm_", "xox", "login", "user", "benutzer", "zugang", "credential", "identifiant",
+    "usuario", "utente", "gebruiker", "usuário", "użytkownik", "account", "konto", "compte",
+    "credenz", "credenc", "inlog", "logowania", "anmelde",
+)  # fmt: skip
 
 
-def secret_kind(text: str) -> str | None:
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    start: int
+    end: int
+
+
+@cache
+def _plugins() -> tuple[tuple[Any, str, tuple[str, ...]], ...]:
+    """detect-secrets' plugin instances, created once (its import costs a fifth of a
+    second, so it happens on the first message that needs it)."""
+    import importlib
+
+    loaded = []
+    for module, cls, kind, hints in _PLUGINS:
+        plugin = getattr(importlib.import_module(f"detect_secrets.plugins.{module}"), cls)()
+        loaded.append((plugin, kind, hints))
+    return tuple(loaded)
+
+
+def _occurrences(text: str, value: str) -> Iterator[tuple[int, int]]:
+    pos = 0
+    while value and (at := text.find(value, pos)) >= 0:
+        yield at, at + len(value)
+        pos = at + len(value)
+
+
+def _plugin_spans(text: str, lowered: str) -> Iterator[Span]:
+    for plugin, kind, hints in _plugins():
+        if not any(h in lowered for h in hints):
+            continue
+        if kind == "security token" and "eyj" in hints:
+            candidates = _jwt_candidates(text)  # the plugin's own pattern backtracks
+        else:
+            candidates = [text]
+        values: set[str] = set()
+        for piece in candidates:
+            for value in plugin.analyze_string(piece):
+                if isinstance(value, tuple):  # a pattern with groups yields tuples
+                    value = next((v for v in value if v), "")
+                values.add(value)
+        for value in values:
+            for start, end in _occurrences(text, value):
+                yield kind, start, end
+
+
+def _jwt_candidates(text: str) -> list[str]:
+    """Whole dotted tokens starting with ``eyJ`` (split on anything a JWT cannot hold),
+    so the plugin sees each token once instead of scanning runs from every offset."""
+    tokens = []
+    for word in text.replace("\n", " ").split(" "):
+        start = word.find("eyJ")
+        if start >= 0 and "." in word[start:]:
+            tokens.append(word[start:].strip("\"'<>(),;"))
+        if len(tokens) >= 20:
+            break
+    return tokens
+
+
+def find_secrets(text: str) -> list[Finding]:
+    """Every secret in ``text``, without overlaps, in text order; the earlier rule wins
+    where two overlap (plugins first: their kinds are the most specific)."""
+    if not text:
+        return []
     lowered = text.lower()
-    if not any(hint in lowered for hint in HINTS):
-        return None
-    for kind, pattern in PATTERNS:
-        if pattern.search(text):
-            return kind
-    return None
+    spans: list[Span] = []
+    spans.extend(_plugin_spans(text, lowered))
+    if any(h in lowered for h in HINTS):
+        spans.extend(rules(text))
+    chosen: list[Finding] = []
+    for kind, start, end in sorted(spans, key=lambda s: (s[1], -(s[2] - s[1]))):
+        if end <= start:
+            continue
+        if chosen and start < chosen[-1].end:
+            last = chosen[-1]
+            if end > last.end:  # overlapping: widen the earlier finding
+                chosen[-1] = Finding(last.kind, last.start, end)
+            continue
+        chosen.append(Finding(kind, start, end))
+    return chosen
+
+
+def scan(text: str) -> tuple[str, tuple[str, ...]]:
+    """``text`` with every secret replaced by "[<kind> removed]", and the kinds found."""
+    findings = find_secrets(text)
+    if not findings:
+        return text, ()
+    out, pos = [], 0
+    for f in findings:
+        out.append(text[pos : f.start])
+        out.append(f"[{f.kind} removed]")
+        pos = f.end
+    out.append(text[pos:])
+    return "".join(out), tuple(dict.fromkeys(f.kind for f in findings))
 
 
 def mask_secrets(text: str) -> str:
-    """``text`` with every secret replaced by its kind in brackets (for stored excerpts)."""
-    lowered = text.lower()
-    if not any(hint in lowered for hint in HINTS):
-        return text
-    for kind, pattern in PATTERNS:
-        text = pattern.sub(f"[{kind} removed]", text)
-    return text
+    """``text`` with every secret replaced by its kind in brackets."""
+    return scan(text)[0]
 
 
-def apply(msg: IncomingMessage, ctx: IngestContext) -> None:
+def secret_kind(text: str) -> str | None:
+    """The kind of the first secret in ``text``, or None."""
+    findings = find_secrets(text)
+    return findings[0].kind if findings else None
+
+
+def apply(msg: Any, ctx: IngestContext) -> None:
+    """Note the kind of secret a customer sent (subject, body or attachment names); the
+    values were already masked out of everything the message exposes."""
     if not msg.written_by(Direction.CUSTOMER):
         return
-    kind = secret_kind(msg.body)
-    if kind:
-        msg.facts["secret_kind"] = kind
+    kinds = msg.secret_kinds
+    if kinds:
+        msg.facts["secret_kind"] = kinds[0]
+        if len(kinds) > 1:
+            msg.facts["secret_kinds"] = list(kinds)

@@ -1,31 +1,43 @@
 """R05 and R08 from the customer's words: a stated preference for the phone, and strong
-negative wording. A heuristic, so the trigger words are kept with the decision."""
+negative wording, in the languages we read (:mod:`mailbot.ingest.intent_words`). A
+heuristic, so the trigger words are kept with the decision; a question or a condition
+("if it fails again, call me") still counts for the phone, never for a negated phrase."""
 
 from __future__ import annotations
 
-import re
-
 from mailbot.domain.kinds import Direction
 from mailbot.ingest.context import IngestContext
+from mailbot.ingest.intent_words import NEGATION_BEFORE, PHONE, UPSET
 from mailbot.ingest.message import IncomingMessage
 
-PHONE = re.compile(
-    r"(please (call|phone|ring) me|call me (at|on|back)|(prefer|rather have) a (call|phone call)|reach me (by|on the) phone|"
-    r"give me a call|rufen sie mich (bitte )?an|bitte rufen sie|telefonisch erreichbar|appelez-moi|merci de m'appeler|"
-    r"ll[aá]me(me)?|prefiero una llamada)"
-)
-UPSET = re.compile(
-    r"(unacceptable|very (disappointed|unhappy|frustrated)|extremely (disappointed|frustrated)|this is ridiculous|"
-    r"escalat(e|ion)|complain(t)? to your manager|speak to your manager|waste of (my|our) time|still no (answer|solution)|"
-    r"inakzeptabel|sehr (enttäuscht|unzufrieden)|eskalation|inacceptable|très déçu|inaceptable|muy decepcionado)"
-)
+MAX_CHARS = 20000
+
+
+def phone_preference(text: str) -> str | None:
+    """The words asking for a call, or None."""
+    lowered = text[:MAX_CHARS].lower()
+    for found in PHONE.finditer(lowered):
+        if not NEGATION_BEFORE.search(lowered[max(0, found.start() - 20) : found.start()]):
+            return found.group(0)
+    return None
+
+
+def strong_wording(text: str) -> str | None:
+    """The strong negative words, or None ("not unacceptable" is not strong)."""
+    lowered = text[:MAX_CHARS].lower()
+    for found in UPSET.finditer(lowered):
+        before = lowered[max(0, found.start() - 20) : found.start()]
+        if found.group(0).startswith(("not ", "nicht ", "nie ")) or not NEGATION_BEFORE.search(
+            before
+        ):
+            return found.group(0)
+    return None
 
 
 def apply(msg: IncomingMessage, ctx: IngestContext) -> None:
     if not msg.written_by(Direction.CUSTOMER):
         return
-    lowered = msg.body.lower()
-    if found := PHONE.search(lowered):
-        msg.facts["prefers_phone"] = found.group(0)
-    if found := UPSET.search(lowered):
-        msg.facts["upset_words"] = found.group(0)
+    if found := phone_preference(msg.body):
+        msg.facts["prefers_phone"] = found
+    if found := strong_wording(msg.body):
+        msg.facts["upset_words"] = found

@@ -104,8 +104,10 @@ SCENARIOS = {
         ("Thu 03 Dec 10:05", "tick", None),
         ("Thu 03 Dec 10:06", "drafts", []),
         ("Thu 10 Dec 10:05", "tick", None),
-        ("Thu 10 Dec 10:06", "drafts", ["followup_info"]),
-        ("Thu 10 Dec 10:07", "timeline", "R15"),
+        ("Thu 10 Dec 10:06", "drafts", []),  # "until 10 December": the 10th is still a day away
+        ("Fri 11 Dec 10:05", "tick", None),
+        ("Fri 11 Dec 10:06", "drafts", ["followup_info"]),
+        ("Fri 11 Dec 10:07", "timeline", "R15"),
     ],
     "R17 R16 R18 R20 R21: confirmation, last quality response, closure, reopening": [
         *FIRST,

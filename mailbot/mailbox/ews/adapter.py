@@ -39,10 +39,10 @@ from exchangelib.folders import SHALLOW, FolderCollection
 from exchangelib.items import Item
 from exchangelib.version import EXCHANGE_2013
 
-from mailbot.ingest.body import html_to_text
 from mailbot.mailbox.ews.calls import Caller
 from mailbot.mailbox.port import Changes, ItemRef, MailboxError, SentLookup
 from mailbot.mailbox.rfc822 import assemble, header_lines, with_note
+from mailbot.mailbox.text import html_to_text
 
 log = structlog.get_logger("mailbot.ews")
 CATEGORY = "Mailbot"

@@ -26,10 +26,10 @@ from urllib.parse import quote
 
 import structlog
 
-from mailbot.ingest.body import html_to_text
 from mailbot.mailbox.graph.client import GraphClient, GraphError
 from mailbot.mailbox.port import Changes, ItemRef, MailboxError, SentLookup
 from mailbot.mailbox.rfc822 import NOTE_MARK, assemble, header_lines
+from mailbot.mailbox.text import html_to_text
 
 log = structlog.get_logger("mailbot.graph")
 KEY_PROP = "String {6f0b4b9e-2c44-4d55-9a4f-8d1c1f9a4b21} Name MailbotKey"
