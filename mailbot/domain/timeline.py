@@ -364,7 +364,7 @@ class _Folder:
         self.note(
             e.at,
             "paused",
-            f"{why}; follow-ups wait until {cal.local(until):%a %d %b %H:%M}; not counted as a reply (R03)",
+            f"{why}; follow-ups wait until {cal.local(until):%a %d %b %H:%M}; automatic ({e.automatic}), not counted as a reply (R03)",
             "R15",
             source,
         )

@@ -163,7 +163,7 @@ def _subject(msg: IncomingMessage) -> Verdict | None:
 
 def strong_header_signal(msg: IncomingMessage) -> Verdict | None:
     """The first strong signal in the headers, strongest first."""
-    h = msg.headers
+    h = msg.raw_headers
     if h.get(KEY_HEADER):
         return Verdict(OWN, KEY_HEADER)
     report = _report(_content_type(msg))
@@ -219,7 +219,7 @@ def strong_header_signal(msg: IncomingMessage) -> Verdict | None:
 
 def weak_header_signals(msg: IncomingMessage) -> list[str]:
     """Signals that people's mail carries too; they only count together."""
-    h = msg.headers
+    h = msg.raw_headers
     found = []
     suppress = (msg.header("X-Auto-Response-Suppress") or "").strip().lower()
     if suppress and suppress != "none":

@@ -47,6 +47,15 @@ def _decode(raw: Any) -> str:
     return _clean(text)
 
 
+class _HeaderIndex:
+    def __init__(self, by_name: dict[str, list[Any]]) -> None:
+        self._by_name = by_name
+
+    def get(self, name: str, default: Any = None) -> Any:
+        values = self._by_name.get(name.lower())
+        return values[0] if values else default
+
+
 @dataclass
 class IncomingMessage:
     """One message under filing, with the facts the filters found."""
@@ -97,8 +106,31 @@ class IncomingMessage:
     def headers(self) -> Message:
         return BytesHeaderParser(policy=compat32).parsebytes(self.head)
 
+    @cached_property
+    def _by_name(self) -> dict[str, list[Any]]:
+        """The headers by lower-case name: the filters ask for some fifty, and the
+        parser's own lookup walks every header each time."""
+        index: dict[str, list[Any]] = {}
+        for name, value in self.headers.items():
+            index.setdefault(name.lower(), []).append(value)
+        return index
+
+    @cached_property
+    def raw_headers(self) -> _HeaderIndex:
+        """Undecoded header values by name, for "is this header there" questions."""
+        return _HeaderIndex(self._by_name)
+
+    @cached_property
+    def _decoded(self) -> dict[str, str]:
+        return {}
+
     def header(self, name: str) -> str:
-        return _decode(self.headers.get(name))
+        key = name.lower()
+        found = self._decoded.get(key)
+        if found is None:
+            values = self._by_name.get(key)
+            found = self._decoded[key] = _decode(values[0] if values else None)
+        return found
 
     @cached_property
     def subject(self) -> str:
@@ -109,7 +141,7 @@ class IncomingMessage:
         return mask_secrets(self.header("Subject"))[:500]
 
     def _raw(self, name: str) -> list[str]:
-        return [_clean(str(v)) for v in (self.headers.get_all(name) or [])]
+        return [_clean(str(v)) for v in self._by_name.get(name.lower(), [])]
 
     @cached_property
     def sender(self) -> tuple[str, str]:

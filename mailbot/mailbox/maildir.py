@@ -193,15 +193,26 @@ class MaildirMailbox:
 
     # -- writing ------------------------------------------------------------------------
     def _deliver(
-        self, folder: str, data: bytes, name: str | None = None, sub: str = "new", flags: str = ""
+        self,
+        folder: str,
+        data: bytes,
+        name: str | None = None,
+        sub: str = "new",
+        flags: str = "",
+        durable: bool = True,
     ) -> ItemRef:
+        """Write atomically (tmp, then rename). ``durable`` also waits for the disk: for
+        what a send relies on; a draft or a reminder lost to a power cut is redone,
+        as its outbox row would be too (the database does not wait for the disk on
+        every commit either)."""
         base = self.path(folder)
         name = name or _unique_name()
         tmp = base / "tmp" / name
         with open(tmp, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         final_name = name + (f":2,{flags}" if sub == "cur" else "")
         os.replace(tmp, base / sub / final_name)
         return ItemRef(folder, name, f"{sub}/{final_name}")
@@ -229,13 +240,13 @@ class MaildirMailbox:
         existing = self.find_key(key) if retry else None
         if existing:  # idempotent: a retry after a crash finds the first copy, wherever it went
             return existing
-        return self._deliver(folder, message.as_bytes(), sub="cur", flags="D")
+        return self._deliver(folder, message.as_bytes(), sub="cur", flags="D", durable=False)
 
     def deliver_to_inbox(self, message: EmailMessage, key: str, retry: bool = False) -> ItemRef:
         existing = self.keyed_items(self.inbox_folder).get(key) if retry else None
         if existing:
             return existing
-        return self._deliver(self.inbox_folder, message.as_bytes())
+        return self._deliver(self.inbox_folder, message.as_bytes(), durable=False)
 
     def withdraw(self, ref: ItemRef, folder: str, note: str) -> ItemRef:
         """Copy the draft, with ``note`` at its top, into ``folder`` and remove it from

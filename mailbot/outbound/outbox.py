@@ -16,7 +16,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 
 import structlog
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from mailbot import trouble
@@ -746,6 +746,9 @@ def _hold(
 def _claim_for_sending(s: Session, row: Outbox, now: datetime) -> bool:
     """scheduled → sending as one conditional UPDATE: of two processes releasing the same
     row, exactly one wins, on SQLite and PostgreSQL alike. Committed before the send."""
+    durable = s.get_bind().dialect.name == "sqlite"
+    if durable:  # this one commit waits for the disk: a power cut must not undo a claim
+        s.execute(text("PRAGMA synchronous=FULL"))
     claimed = s.execute(
         update(Outbox)
         .where(Outbox.id == row.id, Outbox.state == OutboxState.SCHEDULED)
@@ -757,6 +760,9 @@ def _claim_for_sending(s: Session, row: Outbox, now: datetime) -> bool:
         )
     ).rowcount
     s.commit()
+    if durable:
+        s.execute(text("PRAGMA synchronous=NORMAL"))
+        s.commit()
     s.refresh(row)
     return claimed == 1
 
