@@ -124,7 +124,9 @@ def plan_row(app: App, s: Session, case: Case, decision: Decision, now: datetime
 
 
 def evaluate(app: App, now: datetime) -> int:
-    """Plan every due step of every case whose ``next_due_at`` has come."""
+    """Plan every due step of every case whose ``next_due_at`` has come: in batches,
+    with one query for the batch's cases and one for their outbox rows; a batch in which
+    one case fails is planned again case by case, each in its own failure boundary."""
     planned = 0
     with app.sessions() as s:
         ids = list(
@@ -137,23 +139,47 @@ def evaluate(app: App, now: datetime) -> int:
                 )
             )
         )
-        for case_id in ids:
+        for start in range(0, len(ids), PLAN_BATCH):
+            batch = ids[start : start + PLAN_BATCH]
             try:
-                case = s.get(Case, case_id)
-                count = 0
-                for decision in refresh_due(s, case, app.calendar, app.settings.policy):
-                    if decision.due_at <= now:
-                        plan_row(app, s, case, decision, now)
-                        count += 1
-                s.flush()
-                refresh_due(s, case, app.calendar, app.settings.policy)
+                planned += _plan_cases(app, s, batch, now)
                 s.commit()
-                planned += count
-            except Exception as exc:  # one case never stops the others
+            except Exception:
                 s.rollback()
-                trouble.flag(app, s, case_id, trouble.describe("planning", exc), now)
-                s.commit()
+                for case_id in batch:
+                    try:
+                        count = _plan_cases(app, s, [case_id], now)
+                        s.commit()
+                        planned += count
+                    except Exception as exc:  # one case never stops the others
+                        s.rollback()
+                        trouble.flag(app, s, case_id, trouble.describe("planning", exc), now)
+                        s.commit()
     return planned
+
+
+PLAN_BATCH = 200
+
+
+def _plan_cases(app: App, s: Session, case_ids: list[int], now: datetime) -> int:
+    from collections import defaultdict
+
+    from mailbot.domain.policy import plan
+    from mailbot.planning import store_next
+
+    cal, policy = app.calendar, app.settings.policy
+    rows: dict[int, list[Outbox]] = defaultdict(list)
+    for r in s.scalars(select(Outbox).where(Outbox.case_id.in_(case_ids)).order_by(Outbox.id)):
+        rows[r.case_id].append(r)
+    count = 0
+    with s.no_autoflush:
+        for case in s.scalars(select(Case).where(Case.id.in_(case_ids))):
+            for decision in plan(case_view(case, rows[case.id]), cal, policy):
+                if decision.due_at <= now:
+                    rows[case.id].append(plan_row(app, s, case, decision, now))
+                    count += 1
+            store_next(case, plan(case_view(case, rows[case.id]), cal, policy))
+    return count
 
 
 # -- drafting ----------------------------------------------------------------------------
@@ -252,32 +278,64 @@ def materialise(app: App, now: datetime) -> int:
         )
         for start in range(0, len(ids), DRAFT_BATCH):
             batch = ids[start : start + DRAFT_BATCH]
-            # Committed before the side effects: from now on a draft with one of these
-            # keys may exist, so a later attempt looks for it before saving (a first one
-            # need not: the key is new). One commit for the batch's markers, one for its
-            # results: a crash in between is repaired by those lookups.
-            for row_id in batch:
-                s.get(Outbox, row_id).attempts += 1
-            s.commit()
-            for row_id in batch:
-                row = s.get(Outbox, row_id)
-                try:
-                    _materialise_one(app, s, row, now)
-                    s.flush()
-                    done += 1
-                except Exception as exc:  # one row never stops the others
-                    s.rollback()  # (earlier rows of the batch are found by key next time)
-                    if isinstance(exc, MailboxError) and _mailbox_down(exc):
-                        raise
-                    row = s.get(Outbox, row_id)
-                    why = trouble.describe(f"drafting {row.kind}", exc)
-                    row.blocked_reason = why
-                    row.retry_at = trouble.flag(app, s, row.case_id, why, now)
-                    if row.kind == MailKind.REMIND_TROUBLE and row.attempts >= MAX_SEND_ATTEMPTS:
-                        _transition(s, row, OutboxState.FAILED, now)  # never a loop of reminders
-                    s.commit()
-            s.commit()
+            try:
+                done += _materialise_batch(app, s, batch, now)
+            except Exception as exc:
+                s.rollback()
+                if isinstance(exc, MailboxError) and _mailbox_down(exc):
+                    raise
+                # one row failed: the batch again one row at a time, each in its own
+                # boundary (the rows marked above look for their draft before saving)
+                for row_id in batch:
+                    done += _materialise_alone(app, s, row_id, now)
     return done
+
+
+def _mark_attempts(s: Session, rows: list[Outbox]) -> None:
+    """Committed before the side effects: from now on a draft with one of these keys
+    may exist, so a later attempt looks for it before saving (a first one need not:
+    the key is new)."""
+    for row in rows:
+        row.attempts += 1
+    s.commit()
+
+
+def _materialise_batch(app: App, s: Session, batch: list[int], now: datetime) -> int:
+    """A batch of rows with one query for the rows, one for their cases and two commits
+    (the attempt markers, then the results)."""
+    rows = list(s.scalars(select(Outbox).where(Outbox.id.in_(batch)).order_by(Outbox.id)))
+    case_ids = {r.case_id for r in rows if r.case_id is not None}
+    if case_ids:
+        list(s.scalars(select(Case).where(Case.id.in_(case_ids))))  # into the session
+    _mark_attempts(s, rows)
+    with s.no_autoflush:  # written once, at the commit
+        for row in rows:
+            _materialise_one(app, s, row, now)
+    s.commit()
+    return len(rows)
+
+
+def _materialise_alone(app: App, s: Session, row_id: int, now: datetime) -> int:
+    row = s.get(Outbox, row_id)
+    if row is None or row.state != OutboxState.PLANNED:
+        return 0
+    _mark_attempts(s, [row])
+    try:
+        _materialise_one(app, s, row, now)
+        s.commit()
+        return 1
+    except Exception as exc:  # one row never stops the others
+        s.rollback()
+        if isinstance(exc, MailboxError) and _mailbox_down(exc):
+            raise
+        row = s.get(Outbox, row_id)
+        why = trouble.describe(f"drafting {row.kind}", exc)
+        row.blocked_reason = why
+        row.retry_at = trouble.flag(app, s, row.case_id, why, now)
+        if row.kind == MailKind.REMIND_TROUBLE and row.attempts >= MAX_SEND_ATTEMPTS:
+            _transition(s, row, OutboxState.FAILED, now)  # never a loop of reminders
+        s.commit()
+        return 0
 
 
 DRAFT_BATCH = 50
