@@ -248,7 +248,7 @@ def body_signal(msg: IncomingMessage, weak: list[str]) -> Verdict | None:
     opening line. Weaker body evidence is added to ``weak``."""
     from mailbot.ingest.body import part_types
 
-    for ctype in part_types(msg.load_body()):
+    for ctype in part_types(msg.raw_body):
         if ctype in REPORT_PARTS:
             return Verdict(REPORT_PARTS[ctype], f"{ctype} part")
         if ctype == "message/rfc822" and "returned message attached" not in weak:

@@ -16,19 +16,22 @@ from mailbot.ingest.secrets import mask_secrets
 EXCERPT_CHARS = 600
 
 
-def excerpt(text: str) -> str:
-    """The first words of ``text`` on one line each paragraph, secrets masked."""
+def excerpt(text: str, masked: bool = False) -> str:
+    """The first words of ``text`` on one line each paragraph, secrets masked (``masked``:
+    the text is a message's new text, which was masked when it was read)."""
     paragraphs = [" ".join(p.split()) for p in text.split("\n\n")]
     joined = "\n".join(p for p in paragraphs if p)
     clipped = joined[:EXCERPT_CHARS]
     if len(joined) > EXCERPT_CHARS:
         clipped = clipped.rsplit(" ", 1)[0] + " …"
-    return mask_secrets(clipped) if clipped else ""
+    if not clipped:
+        return ""
+    return clipped if masked else mask_secrets(clipped)
 
 
 def apply(msg: IncomingMessage, ctx: IngestContext) -> None:
     if not (msg.written_by(Direction.CUSTOMER) or msg.written_by(Direction.ENGINEER)):
         return
-    text = excerpt(msg.body)
+    text = excerpt(msg.body, masked=True)
     if text:
         msg.facts["excerpt"] = text

@@ -133,12 +133,16 @@ class IncomingMessage:
         return found
 
     @cached_property
+    def _subject_scan(self) -> tuple[str, tuple[str, ...]]:
+        from mailbot.ingest.secrets import scan
+
+        return scan(self.header("Subject"))
+
+    @cached_property
     def subject(self) -> str:
         """The subject with any secret masked (R27): it becomes the case's subject, the
         outbox's and the draft's quoted one, so nothing downstream can store the value."""
-        from mailbot.ingest.secrets import mask_secrets
-
-        return mask_secrets(self.header("Subject"))[:500]
+        return self._subject_scan[0][:500]
 
     def _raw(self, name: str) -> list[str]:
         return [_clean(str(v)) for v in self._by_name.get(name.lower(), [])]
@@ -151,13 +155,21 @@ class IncomingMessage:
         name, addr = pairs[0] if pairs else ("", "")
         return _decode(name).strip().strip('"'), _address(addr)
 
+    @cached_property
+    def _addresses(self) -> dict[tuple[str, ...], list[tuple[str, str]]]:
+        return {}
+
     def addresses(self, *names: str) -> list[tuple[str, str]]:
-        values = [v for n in names for v in self._raw(n)]
-        return [
-            (_decode(n).strip().strip('"'), a)
-            for n, raw in getaddresses(values)
-            if (a := _address(raw))
-        ]
+        """(display name, address) in the headers ``names``, parsed once per message."""
+        found = self._addresses.get(names)
+        if found is None:
+            values = [v for n in names for v in self._raw(n)]
+            found = self._addresses[names] = [
+                (_decode(n).strip().strip('"'), a)
+                for n, raw in getaddresses(values)
+                if (a := _address(raw))
+            ]
+        return found
 
     @cached_property
     def recipients(self) -> list[str]:
@@ -200,6 +212,15 @@ class IncomingMessage:
         return mail_time(self.date, self.delivered_at, self.seen_at)
 
     @cached_property
+    def raw_body(self) -> bytes:
+        """The message's first bytes (capped), read once for all the filters that need
+        them; :meth:`forget_body` lets them go once the message is filed."""
+        return self.load_body()
+
+    def forget_body(self) -> None:
+        self.__dict__.pop("raw_body", None)
+
+    @cached_property
     def _reading(self) -> tuple[str, tuple[str, ...]]:
         """The new text with secrets masked, and the kinds of secret found in the subject,
         the new text and the attachment names (R27): read once, masked before any filter
@@ -207,9 +228,9 @@ class IncomingMessage:
         from mailbot.ingest.body import read_body
         from mailbot.ingest.secrets import scan
 
-        body = read_body(self.load_body(), self.header("Content-Language"))
+        body = read_body(self.raw_body, self.header("Content-Language"))
         text, kinds = scan(body.text)
-        found = list(scan(self.header("Subject"))[1]) + list(kinds)
+        found = list(self._subject_scan[1]) + list(kinds)
         for name in body.attachment_names:
             found += scan(name)[1]
         return text, tuple(dict.fromkeys(found))

@@ -138,6 +138,7 @@ def _process(app: App, s: Session, refs: list[ItemRef], now: datetime, report: S
                 report.quarantined += 1
                 continue
             _, case_id = file_message(s, msg, app.settings, now, cache)
+            msg.forget_body()  # a batch holds headers, not bodies
             report.new += 1
             if case_id is not None:
                 report.filed_to_cases += 1
