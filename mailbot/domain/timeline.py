@@ -22,6 +22,7 @@ Pure: no I/O, no clock; the calendar and the policy numbers come in as arguments
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
@@ -398,7 +399,7 @@ class _Folder:
                 "R05",
                 source,
             )
-        self._back_and_forth(when, e.facts.get("upset_words"), source)
+        self._back_and_forth(when, e.facts.get("upset_words"), source, "c")
         if before == CaseState.CLOSED:
             c.state = CaseState.ACTIVE
             c.closed_at = None
@@ -443,17 +444,25 @@ class _Folder:
             text += f"; contains a {e.facts['secret_kind']} (R27, value not stored)"
         self.note(when, "customer", text, rule, source)
 
-    def _back_and_forth(self, when: datetime, upset_words: str | None, source: str) -> None:
+    def _back_and_forth(
+        self, when: datetime, upset_words: str | None, source: str, side: str
+    ) -> None:
         """R08: strong wording, or too much back and forth: every message of the thread
-        (both directions) within the window counts."""
+        (both directions: the customer's, the engineer's, mailbot's sends) within the
+        window counts, provided both sides wrote at least twice in it. Follow-ups to a
+        silent customer are not back and forth."""
         c, cal = self.case, self.cal
         count, days = BACK_AND_FORTH
-        recent = [*c.recent_message_times, when.isoformat()][-count:]
+        recent = [*c.recent_message_times, f"{side}:{when.isoformat()}"][-count:]
         c.recent_message_times = recent
         # in time order, so the window holds `count` messages when the oldest of the
         # last `count` is inside it (one calendar computation per message, not ten)
-        in_window = len(recent) >= count and (
-            cal.business_days_between(datetime.fromisoformat(recent[0]), when) <= days
+        sides = Counter(entry[0] if entry[1:2] == ":" else "c" for entry in recent)
+        in_window = (
+            len(recent) >= count
+            and sides["c"] >= 2
+            and sides["e"] >= 2
+            and cal.business_days_between(_recent_time(recent[0]), when) <= days
         )
         why = None
         if upset_words:
@@ -472,7 +481,7 @@ class _Folder:
         c.last_outbound_at = _later(c.last_outbound_at, when)
         c.last_engineer_manual_at = _later(c.last_engineer_manual_at, when)
         c.last_engineer_seen_at = _later(c.last_engineer_seen_at, e.seen_at)
-        self._back_and_forth(when, None, source)
+        self._back_and_forth(when, None, source, "e")
         if c.promise_made_at and when > c.promise_made_at:
             self.note(
                 when,
@@ -581,7 +590,7 @@ class _Folder:
                 c.hold_why = "you rejected the last draft"
             return
         c.last_outbound_at = _later(c.last_outbound_at, e.at)
-        self._back_and_forth(e.at, None, f"outbox:{e.order}")
+        self._back_and_forth(e.at, None, f"outbox:{e.order}", "e")
         if e.kind == MailKind.FIRST_RESPONSE and c.state == CaseState.NEW:
             # the first response asks; now we wait for the customer (R07)
             c.state, c.phase_started_at = CaseState.WAITING_INFO, e.at
@@ -597,6 +606,12 @@ def pause_until(cal: BusinessCalendar, policy: Policy, at: datetime, value: str 
         day = date.fromisoformat(value)
         return cal.next_business_time(cal.at_local(day, cal.start))
     return cal.add_business_days(at, policy.pause_business_days)
+
+
+def _recent_time(entry: str) -> datetime:
+    """A ``recent_message_times`` entry: "c:<iso>" (customer) or "e:<iso>" (our side);
+    entries from before the sides were kept are bare times."""
+    return datetime.fromisoformat(entry[2:] if entry[1:2] == ":" else entry)
 
 
 def _later(a: datetime | None, b: datetime) -> datetime:
