@@ -195,18 +195,24 @@ def main() -> None:
         return (after[0] if after else window) + timedelta(minutes=16)
 
     # A case's later steps count from its earlier sends, so a step is on time when it
-    # comes no later than the steady run's time, shifted by how late the case's earlier
-    # steps already were, plus the wait for the next tick and business window.
+    # comes no later than the steady run's time, shifted by how late (in business time)
+    # the case's earlier steps already were, plus the wait for the next tick and window.
+    hours = (cal.end.hour - cal.start.hour) or 8
+
+    def shifted(at: datetime, late_days: float) -> datetime:
+        return cal.add_business_hours(at, late_days * hours) if late_days > 0 else at
+
     pool = Counter((c, k) for c, k, _ in got)
     used: Counter = Counter()
-    shift: dict[str, timedelta] = {}
+    shift: dict[str, float] = {}  # business days behind
     matched = on_time = beyond = 0
     missing = []
+    tardy: list = []
     horizon = bursts[-1]
     for c, k, at in expected:
         times = sorted(t for cc, kk, t in got if (cc, kk) == (c, k))
         if pool[(c, k)] == 0:
-            if slack(at + shift.get(c, timedelta(0))) > horizon:
+            if slack(shifted(at, shift.get(c, 0.0))) > horizon:
                 beyond += 1  # the bursty month ended before its turn came
             else:
                 missing.append((c, k, at))
@@ -215,10 +221,12 @@ def main() -> None:
         matched += 1
         mine = times[min(used[(c, k)], len(times) - 1)]
         used[(c, k)] += 1
-        late = shift.get(c, timedelta(0))
-        if mine <= slack(at + late):
+        late = shift.get(c, 0.0)
+        if mine <= slack(shifted(at, late)):
             on_time += 1
-        shift[c] = max(late, mine - at)
+        else:
+            tardy.append((c, k, at, mine, late))
+        shift[c] = max(late, cal.business_days_between(at, mine))
     if "--verbose" in sys.argv:
         for c, k, at in expected:
             mine = [t for cc, kk, t in got if (cc, kk) == (c, k)]
@@ -239,6 +247,11 @@ def main() -> None:
         f"ended); at the right time: {on_time}/{due} ({100 * on_time / max(due, 1):.1f} %); "
         f"extra: {extra}"
     )
+    for c, k, at, mine, late in tardy:
+        print(
+            f"  late: case {c} {k}: steady {at:%a %d %b %H:%M}, bursty {mine:%a %d %b %H:%M} "
+            f"(case already {late:.1f} business days behind) UTC"
+        )
     for c, k, at in missing:
         print(f"  not in the bursty run: case {c} {k} (steady run: {at:%a %d %b %H:%M} UTC)")
     print(f"  rule violations: {len(outside)} customer emails outside business time, {twice} twice")
