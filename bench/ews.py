@@ -21,6 +21,7 @@ from bench.corpus import message  # noqa: E402
 from bench.remote import NOW, maildir_rate, remote_rate, request_counts  # noqa: E402
 from mailbot import app as app_mod  # noqa: E402
 from mailbot import clock, config  # noqa: E402
+from mailbot.logs import configure  # noqa: E402
 from tests import helpers  # noqa: E402
 from tests.integration.fake_ews import FakeEws  # noqa: E402
 from tests.integration.test_ews import ews_config  # noqa: E402
@@ -41,9 +42,15 @@ def load(fake: FakeEws, n: int, seed: int = 3) -> None:
 
 def main() -> None:
     clock.use(lambda: NOW)
+    configure("WARNING")  # the figures only
     make_fake = lambda: FakeEws(helpers.ENGINEER)  # noqa: E731
     print("EWS requests (HTTP answered locally):")
-    request_counts(make_fake, ews_app, load, lambda fake: fake.requests)
+    request_counts(
+        make_fake,
+        ews_app,
+        load,
+        lambda fake: fake.requests + [f"sign-in {w}" for w in fake.login.login_requests],
+    )
     n = 1000
     ews, client_side = remote_rate(make_fake, ews_app, load, n)
     maildir = maildir_rate(n)

@@ -23,6 +23,7 @@ from bench.remote import NOW, maildir_rate, remote_rate, request_counts  # noqa:
 from mailbot import app as app_mod  # noqa: E402
 from mailbot import clock, config  # noqa: E402
 from mailbot.ingest.body import extract_text  # noqa: E402
+from mailbot.logs import configure  # noqa: E402
 from tests import helpers  # noqa: E402
 from tests.integration.fake_graph import FakeGraph  # noqa: E402
 
@@ -58,15 +59,16 @@ def load(fake: FakeGraph, n: int, seed: int = 3) -> None:
 
 
 def operations(fake: FakeGraph) -> list[str]:
-    """Each Graph request named by what it does."""
+    """Each request named by what it does (sign-in requests apart)."""
     return [
         "$batch" if "$batch" in path else "delta" if "/delta" in path else method
         for method, path in fake.requests
-    ]
+    ] + [f"sign-in {what}" for what in fake.login_requests]
 
 
 def main() -> None:
     clock.use(lambda: NOW)
+    configure("WARNING")  # the figures only
     make_fake = lambda: FakeGraph(helpers.ENGINEER)  # noqa: E731
     print("Graph requests (HTTP answered locally):")
     request_counts(make_fake, graph_app, load, operations)

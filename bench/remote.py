@@ -17,11 +17,11 @@ import responses
 from bench.corpus import make_corpus
 from mailbot import app as app_mod
 from mailbot import config
-from mailbot.ingest.sync import sync_all, sync_folder
+from mailbot.cycle import run_cycle
+from mailbot.ingest.sync import sync_folder
 from tests import helpers
 
 NOW = datetime(2026, 11, 30, 10, tzinfo=UTC)
-SIZES = (0, 1, 100, 1000)
 
 
 def request_counts(
@@ -30,24 +30,52 @@ def request_counts(
     load: Callable[[Any, int], None],
     operations: Callable[[Any], list[str]],
 ) -> None:
-    """Print the requests of one incremental poll after 0, 1, 100 and 1,000 new messages."""
-    for n in SIZES:
+    """Print the requests of one cron tick (a new process: the app built afresh from the
+    config and the data directory, then one full cycle) by operation, sign-in included:
+    idle, after 1, 100 and 1,000 new messages, and idle with 50 drafts pending."""
+    for label, new, pending in [
+        ("idle tick", 0, 0),
+        ("   1 new message", 1, 0),
+        (" 100 new messages", 100, 0),
+        ("1000 new messages", 1000, 0),
+        ("50 drafts pending", 0, 50),
+    ]:
         with (
             tempfile.TemporaryDirectory() as tmp,
             responses.RequestsMock(assert_all_requests_are_fired=False) as rsps,
         ):
             fake = make_fake()
             fake.install(rsps)
-            app = make_app(Path(tmp))
-            sync_all(app, NOW)  # the first full sync; from here on each poll is incremental
-            load(fake, n)
-            before = len(operations(fake))
-            sync_all(app, NOW)
-            used = Counter(operations(fake)[before:])
-            label = "idle poll" if n == 0 else f"{n:>4} new messages"
+            work = Path(tmp)
+            cases(fake, pending)
+            tick(make_app, work)  # the first tick: folders found, a token, full syncs
+            load(fake, new)
+            before = Counter(operations(fake))
+            report = tick(make_app, work)
+            used = Counter(operations(fake)) - before
             detail = ", ".join(f"{op} {count}" for op, count in sorted(used.items()))
-            print(f"  {label:<18}: {sum(used.values()):4d} requests ({detail})")
-            app.engine.dispose()
+            drafted = f", {report.materialised} drafted" if report.materialised else ""
+            print(f"  {label:<18}: {sum(used.values()):5d} requests ({detail}){drafted}")
+
+
+def cases(fake: Any, n: int) -> None:
+    """``n`` customers opening a case each: the first tick drafts ``n`` first responses."""
+    for i in range(n):
+        fake.deliver(
+            f"Customer {i} <c{i}@fabrikam.example>",
+            f"Export fails - TrackingID#26113000300{i:05d}",
+            "Our nightly export fails with a timeout.",
+            cc=helpers.SUPPORT,
+        )
+
+
+def tick(make_app: Callable[[Path], Any], work: Path):  # type: ignore[no-untyped-def]
+    """One `mailbot tick` as cron runs it: a new process, so a new app and adapter."""
+    app = make_app(work)
+    try:
+        return run_cycle(app)
+    finally:
+        app.engine.dispose()
 
 
 def remote_rate(

@@ -122,15 +122,23 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(line, file=sys.stderr)
         return EXIT_CONFIG
     try:
-        app = app_mod.build(
-            settings, migrate=False
-        )  # reaches the mailbox and finds/creates its folders
+        # reaches the mailbox, finds or creates its folders, then asks for the rights
+        # mailbot will use (send, mailbox settings, impersonation) before anything is sent
+        app = app_mod.build(settings, migrate=False)
+        missing = _permission_problems(app.mailbox)
     except Exception as exc:  # one line naming what failed; no traceback for a config problem
         print(
             f"{settings.source}: [mailbox] {_mailbox_problem(exc)}{_dns_hint(settings)}",
             file=sys.stderr,
         )
         return EXIT_CONFIG
+    if missing:
+        for line in missing:
+            print(f"{settings.source}: [mailbox] {line}", file=sys.stderr)
+        app.engine.dispose()
+        return EXIT_CONFIG
+    for note in _ca_notes(settings):
+        print(f"note: {note}")
     from mailbot.files import mailbot_paths, readable_by_others
 
     for warning in readable_by_others(mailbot_paths(settings)):
@@ -143,6 +151,33 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"  database schema revision: {rev or 'none yet (run: mailbot db upgrade)'}")
     app.engine.dispose()
     return 0
+
+
+def _permission_problems(mailbox) -> list[str]:  # type: ignore[no-untyped-def]
+    """The remote adapters' own check of the rights mailbot will use (none for a Maildir)."""
+    check = getattr(mailbox, "check_permissions", None)
+    return list(check()) if check else []
+
+
+def _ca_notes(settings) -> list[str]:  # type: ignore[no-untyped-def]
+    """A configured ca_bundle wins over REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE, which many
+    corporate machines set: say so, so nobody wonders which one mailbot used."""
+    section = settings.mailbox.ews or settings.mailbox.graph
+    bundle = getattr(section, "ca_bundle", None)
+    notes = []
+    for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        value = os.environ.get(var)
+        if not value:
+            continue
+        if bundle:
+            notes.append(
+                f"{var}={value} is set; mailbot verifies the mailbox against ca_bundle = {bundle} instead"
+            )
+        elif section is not None:
+            notes.append(
+                f"{var}={value} is set and no ca_bundle is configured: mailbot verifies the mailbox against {var}"
+            )
+    return notes
 
 
 def _mailbox_summary(settings) -> str:  # type: ignore[no-untyped-def]

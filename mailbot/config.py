@@ -134,6 +134,8 @@ class MailboxSettings:
     smtp: SmtpSettings | None = None
     graph: GraphSettings | None = None
     ews: EwsSettings | None = None
+    flag_reminders: bool = True  # reminders flagged for follow-up (Outlook To Do, \Flagged)
+    daily_recipient_limit: int = 10000  # recipients per rolling 24 hours (Exchange Online)
 
 
 @dataclass(frozen=True)

@@ -645,6 +645,17 @@ class Mailbox(Section):
     smtp: Smtp | None = Field(None, description='send = "smtp": the SMTP server.')
     ews: Ews | None = Field(None, description='kind = "ews": Exchange through EWS.')
     graph: Graph | None = Field(None, description='kind = "graph": Exchange Online.')
+    flag_reminders: bool = Field(
+        True,
+        description="Flag reminders for follow-up (a due date and a reminder; Outlook's To Do "
+        "list; \\Flagged in a Maildir), completed when their purpose is done.",
+    )
+    daily_recipient_limit: int = Field(
+        10000,
+        ge=1,
+        description="Recipients a day at most, over a rolling 24 hours "
+        "(Exchange Online allows 10,000 per mailbox).",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -1215,12 +1226,18 @@ class _Builder:
 
     def mailbox(self, mb: Mailbox, data_dir: Path) -> MailboxSettings:
         folders = Folders(**mb.folders.model_dump())
+        limits = {
+            "flag_reminders": mb.flag_reminders,
+            "daily_recipient_limit": mb.daily_recipient_limit,
+        }
         if mb.kind == "graph" and mb.graph:
             return MailboxSettings(
-                kind="graph", folders=folders, graph=self.graph(mb.graph, data_dir)
+                kind="graph", folders=folders, graph=self.graph(mb.graph, data_dir), **limits
             )
         if mb.kind == "ews" and mb.ews:
-            return MailboxSettings(kind="ews", folders=folders, ews=self.ews(mb.ews, data_dir))
+            return MailboxSettings(
+                kind="ews", folders=folders, ews=self.ews(mb.ews, data_dir), **limits
+            )
         md = mb.maildir
         assert md is not None  # Mailbox requires the kind's section
         path = self.path(md.path)
@@ -1246,6 +1263,7 @@ class _Builder:
             send_via=md.send,
             pickup_dir=pickup,
             smtp=smtp,
+            **limits,
         )
 
     def graph(self, g: Graph, data_dir: Path) -> GraphSettings:

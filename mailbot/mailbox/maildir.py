@@ -58,8 +58,10 @@ class MaildirMailbox:
         pickup_probe: Callable[[str], bool] | None = None,
         evidence_dir: Path | None = None,
         proof_hint: Callable[[str], str] | None = None,
+        flag_reminders: bool = True,
     ) -> None:
         self.root = root
+        self.flag_reminders = flag_reminders
         self.evidence_dir = evidence_dir or root.parent / f".{root.name}.mailbot-sending"
         self.proof_hint = proof_hint or (
             lambda key: f"your mail server's log, for the Message-ID that contains mailbot.{key}"
@@ -84,6 +86,33 @@ class MaildirMailbox:
                 (base / sub).mkdir(parents=True, exist_ok=True)
             if base != self.root:
                 (base / "maildirfolder").touch(exist_ok=True)
+        self._subscribe()
+
+    def _subscribe(self) -> None:
+        """List mailbot's folders in Dovecot's ``subscriptions`` file (in the Maildir
+        root), which IMAP clients such as Thunderbird and Outlook go by: an unsubscribed
+        folder does not show there. The engineer's own entries stay; the file is
+        replaced whole (a temporary file renamed over it)."""
+        path = self.root / "subscriptions"
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            lines = []
+        # Dovecot 2.3 writes "V<TAB>2", an empty line, then one name per line with a TAB
+        # between hierarchy levels; older files are one name per line with its "." (the
+        # Maildir++ separator, as IMAP shows the folders: "Mailbot.Awaiting Approval").
+        header = lines[:2] if lines[:1] == ["V\t2"] else ["V\t2", ""]
+        names = [n for n in lines[2:] if n] if lines[:1] == ["V\t2"] else [n for n in lines if n]
+        wanted = [f.replace("/", "\t") for f in self.folders if f.upper() != "INBOX"]
+        known = {n.replace(".", "\t") for n in names} | set(names)
+        missing = [n for n in wanted if n not in known]
+        if not missing:
+            return
+        if lines[:1] != ["V\t2"]:  # an old-style file: keep its names, in the new form
+            names = [n.replace(".", "\t") for n in names]
+        tmp = self.root / "tmp" / ".mailbot-subscriptions"
+        tmp.write_text("\n".join([*header, *names, *missing]) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
 
     # -- reading ------------------------------------------------------------------------
     def changes(self, folder: str, state: str | None) -> Changes:
@@ -242,11 +271,37 @@ class MaildirMailbox:
             return existing
         return self._deliver(folder, message.as_bytes(), sub="cur", flags="D", durable=False)
 
-    def deliver_to_inbox(self, message: EmailMessage, key: str, retry: bool = False) -> ItemRef:
+    def deliver_to_inbox(
+        self,
+        message: EmailMessage,
+        key: str,
+        retry: bool = False,
+        due: datetime | None = None,
+    ) -> ItemRef:
         existing = self.keyed_items(self.inbox_folder).get(key) if retry else None
         if existing:
             return existing
+        if due is not None and self.flag_reminders:
+            # IMAP's \Flagged (Maildir flag F), unread: the nearest a Maildir has to a
+            # follow-up flag (it carries no due date); the key ends the file's name
+            name = f"{_unique_name()}.{key}"
+            return self._deliver(
+                self.inbox_folder, message.as_bytes(), name, "cur", "F", durable=False
+            )
         return self._deliver(self.inbox_folder, message.as_bytes(), durable=False)
+
+    def complete_reminder(self, key: str) -> None:
+        r"""Take \Flagged off the reminder (wherever in the Inbox it is now, whatever
+        other flags a client set); nothing when it is gone or unflagged."""
+        for sub in ("cur", "new"):
+            folder = self.path(self.inbox_folder) / sub
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    base, _, info = entry.name.partition(":")
+                    if base.endswith(f".{key}") and info.startswith("2,") and "F" in info:
+                        flags = info[2:].replace("F", "")
+                        with contextlib.suppress(FileNotFoundError):
+                            os.replace(entry.path, folder / f"{base}:2,{flags}")
 
     def withdraw(self, ref: ItemRef, folder: str, note: str) -> ItemRef:
         """Copy the draft, with ``note`` at its top, into ``folder`` and remove it from
@@ -523,5 +578,6 @@ def open_maildir(settings) -> MaildirMailbox:  # type: ignore[no-untyped-def]
         proof_hint=lambda key: (
             f"{hint}, for the Message-ID that contains mailbot.{key} (file {key}.eml)"
         ),
+        flag_reminders=mb.flag_reminders,
     )
     return box

@@ -6,12 +6,12 @@ Exchange) so that every step can be retried after a crash without doing it twice
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 KEY_HEADER = "X-Mailbot-Key"
 
@@ -101,10 +101,50 @@ class MailboxPort(Protocol):
         reminder mailbot sends when it cannot tell)."""
         ...
 
-    def deliver_to_inbox(self, message: EmailMessage, key: str, retry: bool = False) -> ItemRef:
-        """A reminder in the engineer's Inbox; ``retry`` as for :meth:`save_draft`."""
+    def deliver_to_inbox(
+        self,
+        message: EmailMessage,
+        key: str,
+        retry: bool = False,
+        due: datetime | None = None,
+    ) -> ItemRef:
+        """A reminder in the engineer's Inbox; ``retry`` as for :meth:`save_draft`. With
+        ``due`` it is flagged for follow-up (Outlook's To Do list: due that day, a
+        reminder at that time; ``\\Flagged`` in a Maildir) unless the config turned
+        reminder flags off."""
+        ...
+
+    def complete_reminder(self, key: str) -> None:
+        """The reminder's purpose is done (the call was logged, the draft went): its
+        follow-up flag is marked complete and its reminder cleared. Nothing happens when
+        the engineer deleted it or cleared the flag already."""
         ...
 
     def move(self, ref: ItemRef, folder: str) -> ItemRef: ...
 
     def delete(self, ref: ItemRef) -> None: ...
+
+
+class PermissionCheck(Protocol):
+    """Optional (remote mailboxes): what ``mailbot check`` asks before anything is sent."""
+
+    def check_permissions(self) -> list[str]:
+        """Each right mailbot will use and the mailbox lacks (send, mailbox settings,
+        impersonation, folder rights), one line each with the fix; empty when all is
+        there."""
+        ...
+
+
+class StateStore(Protocol):
+    """Where an adapter keeps what it learned across processes (folder ids, incremental
+    states of the approval folders); mailbot/mailbox/state.py keeps it in a file."""
+
+    def get(self, section: str) -> dict[str, Any]: ...
+
+    def put(self, section: str, value: dict[str, Any]) -> None: ...
+
+    def update(
+        self, section: str, change: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Read, change and write one section at once (other processes may write others)."""
+        ...

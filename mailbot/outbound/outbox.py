@@ -370,7 +370,9 @@ def _materialise_one(app: App, s: Session, row: Outbox, now: datetime) -> None:
     )
     retry = row.attempts > 1
     if row.audience == "engineer":
-        app.mailbox.deliver_to_inbox(message, row.key, retry=retry)
+        # flagged for follow-up: due when it arrives, or when business time resumes
+        due = app.calendar.next_business_time(max(now, row.due_at))
+        app.mailbox.deliver_to_inbox(message, row.key, retry=retry, due=due)
         _transition(s, row, OutboxState.SENT, now)
         row.sent_at = now
         record(
@@ -600,6 +602,7 @@ def withdraw_dead(app: App, now: datetime, listings: dict[str, dict] | None = No
     f = app.settings.mailbox.folders
     box = app.mailbox
     moved = 0
+    complete_reminders(app, now)
     with app.sessions() as s:
         rows = list(
             s.scalars(
@@ -641,6 +644,92 @@ def withdraw_dead(app: App, now: datetime, listings: dict[str, dict] | None = No
             row.withdrawn_at = now
             s.commit()
     return moved
+
+
+# -- reminders done ----------------------------------------------------------------------
+def _call_logged(s: Session, case: Case, row: Outbox) -> bool:
+    return bool(case.last_call_seen_at and case.last_call_seen_at >= row.created_at)
+
+
+def _closed(s: Session, case: Case, row: Outbox) -> bool:
+    return bool(case.closed_at and case.closed_at >= row.created_at)
+
+
+def _no_open_row(state: OutboxState, blocked: bool = False):  # type: ignore[no-untyped-def]
+    def done(s: Session, case: Case, row: Outbox) -> bool:
+        q = (
+            select(func.count())
+            .select_from(Outbox)
+            .where(Outbox.case_id == case.id, Outbox.state == state, Outbox.audience == "customer")
+        )
+        if blocked:
+            q = q.where(Outbox.blocked_reason.like("%(R25)%"))
+        return not s.scalar(q)
+
+    return done
+
+
+# A reminder's purpose is done when (any of):
+REMINDER_DONE = {
+    MailKind.REMIND_CALL: (_call_logged, _closed),
+    MailKind.REMIND_PROPOSE_CALL: (_call_logged, _closed),
+    MailKind.REMIND_PROMISE: (
+        lambda s, case, row: bool(
+            case.last_engineer_seen_at and case.last_engineer_seen_at >= row.created_at
+        ),
+        _closed,
+    ),
+    MailKind.REMIND_DRAFT_WAITING: (_no_open_row(OutboxState.DRAFTED), _closed),
+    MailKind.REMIND_BLOCKED: (_no_open_row(OutboxState.SCHEDULED, blocked=True),),
+    MailKind.REMIND_TROUBLE: (lambda s, case, row: case.trouble is None,),
+}
+REMINDER_WATCH_DAYS = 30  # a reminder whose purpose has not come to pass by then stays
+
+
+def complete_reminders(app: App, now: datetime) -> int:
+    """Reminders are flagged for follow-up (Outlook's To Do list); when one's purpose is
+    done (the call was logged, the draft went, the trouble cleared) its flag is
+    completed, once (``withdrawn_at`` marks it, as for drafts taken out)."""
+    if not app.settings.mailbox.flag_reminders:
+        return 0
+    completer = getattr(app.mailbox, "complete_reminder", None)
+    if completer is None:
+        return 0
+    done = 0
+    with app.sessions() as s:
+        rows = s.scalars(
+            select(Outbox).where(
+                Outbox.audience == "engineer",
+                Outbox.state == OutboxState.SENT,
+                Outbox.withdrawn_at.is_(None),
+                Outbox.kind.in_([k.value for k in REMINDER_DONE]),
+                Outbox.sent_at > now - timedelta(days=REMINDER_WATCH_DAYS),
+            )
+        )
+        for row in list(rows):
+            case = s.get(Case, row.case_id) if row.case_id is not None else None
+            if case is None or not any(t(s, case, row) for t in REMINDER_DONE[MailKind(row.kind)]):
+                continue
+            try:
+                completer(row.key)
+            except MailboxError as exc:
+                if exc.unreachable:
+                    raise
+                log.warning("reminder flag not completed", key=row.key, why=str(exc)[:100])
+                continue
+            row.withdrawn_at = now
+            record(
+                s,
+                case.id,
+                now,
+                "done",
+                f"{row.kind}: its follow-up flag completed",
+                row.rule,
+                key=row.key,
+            )
+            s.commit()
+            done += 1
+    return done
 
 
 # -- sending -----------------------------------------------------------------------------
@@ -759,6 +848,8 @@ def _release_one(app: App, s: Session, row: Outbox, case: Case | None, ref, now:
             limit=app.settings.policy.rate_limit_per_minute,
         )
         return "stop"
+    if _over_daily_recipients(app, s, row, now):
+        return "stop"
     s.commit()  # any pending change of this row is written before the claim
     if not _claim_for_sending(s, row, now):
         return "skip"  # another process claimed it first: never two senders of one row
@@ -769,6 +860,30 @@ def _release_one(app: App, s: Session, row: Outbox, case: Case | None, ref, now:
         return "skip"
     _mark_sent(app, s, case, row, now)
     return "sent"
+
+
+def _recipients(row: Outbox) -> int:
+    r = row.recipients or {}
+    return sum(len(r.get(field) or []) for field in ("to", "cc", "bcc"))
+
+
+def _over_daily_recipients(app: App, s: Session, row: Outbox, now: datetime) -> bool:
+    """Exchange Online takes 10,000 recipients per mailbox over a rolling 24 hours (and
+    then refuses every send for a day): the send waits when this one would pass the
+    configured limit. Reminders go to the engineer's own Inbox and do not count."""
+    limit = app.settings.mailbox.daily_recipient_limit
+    sent = s.scalars(
+        select(Outbox).where(
+            Outbox.sent_at > now - timedelta(hours=24), Outbox.audience != "engineer"
+        )
+    )
+    used = sum(_recipients(r) for r in sent)
+    if used + _recipients(row) <= limit:
+        return False
+    log.warning(
+        "daily recipient limit reached; the rest waits", limit=limit, used=used, key=row.key
+    )
+    return True
 
 
 def _hold(

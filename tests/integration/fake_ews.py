@@ -11,7 +11,10 @@ not, and a sync state it did not issue is refused with ErrorInvalidSyncStateData
 Knobs: ``busy`` (the next N calls answer a SOAP ErrorServerBusy fault with
 BackOffMilliseconds), ``http_errors`` (statuses with Retry-After for the next calls),
 ``expire_sync`` (the next sync with a state is refused), ``password`` (basic auth),
-``impersonation_denied``."""
+``impersonation_denied``, ``rights`` (the EffectiveRights GetFolder reports per
+folder), and ``ntlm`` (an NTLM acceptor: see tests/integration/ntlm.py). Items keep
+their follow-up flag (EWS ``Flag``, or PidTagFlagStatus) and reminder fields, which
+CreateItem and UpdateItem set. Folders can be renamed and deleted as Outlook does."""
 
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ import requests
 import responses
 from lxml import etree
 
-from tests.integration.fake_graph import FakeGraph
+from tests.integration.fake_graph import FakeGraph, FolderEdits
 
 ENDPOINT = "https://mail.contoso.example/EWS/Exchange.asmx"
 S = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -73,7 +76,9 @@ class Fault(Exception):
         self.code, self.text, self.back_off_ms = code, text, back_off_ms
 
 
-class FakeEws:
+class FakeEws(FolderEdits):
+    NAME = "name"
+
     def __init__(
         self, user: str, username: str = "CONTOSO\\sam", password: str = "pa55word"
     ) -> None:
@@ -96,6 +101,10 @@ class FakeEws:
         self.tls_error = False  # the server's certificate does not verify
         self.seconds = 0.0
         self.login = FakeGraph(user)  # msal's sign-in endpoints, for OAuth
+        self.rights: dict[str, set[str]] = {}  # folder id -> the rights it lacks
+        self.server_version = (15, 1, 2507, 6)
+        self.bare_sync = False  # SyncFolderItems answers ids only, whatever was asked
+        self.ntlm = None  # an acceptor with .authorise(request) -> bool | response
         for wk, (name, parent) in DISTINGUISHED.items():
             self.folders[f"F-{wk}"] = {
                 "id": f"F-{wk}",
@@ -118,6 +127,9 @@ class FakeEws:
                 if f["parent"] == parent and f["name"] == part
             )
         return parent
+
+    def _forget(self, item_id: str) -> None:
+        del self.items[item_id]
 
     def in_folder(self, folder_id: str) -> list[dict]:
         return sorted(
@@ -200,12 +212,14 @@ class FakeEws:
         self.login.install_login(rsps)
 
     def _authorised(self, request) -> bool:
+        if self.ntlm is not None:
+            return self.ntlm.authorise(request)
         auth = request.headers.get("Authorization", "")
         if auth.startswith("Basic "):
             user, _, password = base64.b64decode(auth[6:]).decode().partition(":")
             return user == self.username and password == self.password
         if auth.startswith("Bearer "):
-            return auth[7:].startswith("token-")
+            return auth[7:] in self.login.issued
         return False
 
     def _soap(self, request):
@@ -220,8 +234,9 @@ class FakeEws:
             raise requests.exceptions.SSLError(
                 "[SSL: CERTIFICATE_VERIFY_FAILED] self-signed certificate"
             )
-        if not self._authorised(request):
-            return 401, {"WWW-Authenticate": 'Basic realm="mail.contoso.example"'}, ""
+        allowed = self._authorised(request)
+        if allowed is not True:  # False, or the acceptor's own 401 (an NTLM challenge)
+            return allowed or (401, {"WWW-Authenticate": 'Basic realm="mail.contoso.example"'}, "")
         root = etree.fromstring(
             request.body if isinstance(request.body, bytes) else request.body.encode()
         )
@@ -255,12 +270,12 @@ class FakeEws:
             raise requests.exceptions.ConnectionError("connection reset by peer")
         return 200, {"Content-Type": "text/xml; charset=utf-8"}, self._envelope(name, inner)
 
-    @staticmethod
-    def _envelope(name: str, messages: str) -> str:
+    def _envelope(self, name: str, messages: str) -> str:
+        major, minor, build, sub = self.server_version
         return (
             f'<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="{S}"><s:Header>'
-            f'<h:ServerVersionInfo xmlns:h="{T}" MajorVersion="15" MinorVersion="1" '
-            'MajorBuildNumber="2507" MinorBuildNumber="6" Version="V2017_07_11"/></s:Header>'
+            f'<h:ServerVersionInfo xmlns:h="{T}" MajorVersion="{major}" MinorVersion="{minor}" '
+            f'MajorBuildNumber="{build}" MinorBuildNumber="{sub}" Version="V2017_07_11"/></s:Header>'
             f'<s:Body><m:{name}Response xmlns:m="{M}" xmlns:t="{T}"><m:ResponseMessages>'
             f"{messages}</m:ResponseMessages></m:{name}Response></s:Body></s:Envelope>"
         )
@@ -317,10 +332,23 @@ class FakeEws:
         )
         children = sum(1 for x in self.folders.values() if x["parent"] == fid)
         total = sum(1 for i in self.items.values() if i["folder"] == fid)
+        lacking = self.rights.get(fid, set())
+        rights = "".join(
+            f"<t:{r}>{'false' if r in lacking else 'true'}</t:{r}>"
+            for r in (
+                "CreateAssociated",
+                "CreateContents",
+                "CreateHierarchy",
+                "Delete",
+                "Modify",
+                "Read",
+            )
+        )
         return (
             f'<t:Folder><t:FolderId Id="{fid}" ChangeKey="AQAAAA=="/>{parent}'
             f"<t:FolderClass>IPF.Note</t:FolderClass><t:DisplayName>{escape(f['name'])}</t:DisplayName>"
             f"<t:TotalCount>{total}</t:TotalCount><t:ChildFolderCount>{children}</t:ChildFolderCount>"
+            f"<t:EffectiveRights>{rights}</t:EffectiveRights>"
             "<t:UnreadCount>0</t:UnreadCount></t:Folder>"
         )
 
@@ -385,6 +413,13 @@ class FakeEws:
     # -- sync ------------------------------------------------------------------------------
     def _op_SyncFolderItems(self, op) -> str:
         fid = self._folder_id_of(op.find("m:SyncFolderId", NS)[0])
+        if fid not in self.folders:
+            return self._error(
+                "SyncFolderItems",
+                "ErrorSyncFolderNotFound",
+                "The specified folder could not be found.",
+            )
+        shape = op.find("m:ItemShape", NS)
         state_elem = op.find("m:SyncState", NS)
         state = state_elem.text if state_elem is not None else None
         if state:
@@ -397,7 +432,15 @@ class FakeEws:
                     "Synchronization state data is corrupt or otherwise invalid.",
                     "<m:SyncState/><m:IncludesLastItemInRange>true</m:IncludesLastItemInRange>",
                 )
-            since = int(base64.b64decode(state).decode().split(":")[1])
+            owner, since_text, _ = base64.b64decode(state).decode().split(":")
+            if owner != fid:  # a state of another folder: Exchange refuses it
+                return self._error(
+                    "SyncFolderItems",
+                    "ErrorInvalidSyncStateData",
+                    "Synchronization state data is corrupt or otherwise invalid.",
+                    "<m:SyncState/><m:IncludesLastItemInRange>true</m:IncludesLastItemInRange>",
+                )
+            since = int(since_text)
         else:
             since = 0
         limit = int(op.find("m:MaxChangesReturned", NS).text)
@@ -429,9 +472,8 @@ class FakeEws:
             if kind == "Delete":
                 xml.append(f'<t:Delete><t:ItemId Id="{item_id}" ChangeKey="AQAAAA=="/></t:Delete>')
             else:
-                ck = self.items[item_id]["ck"]
                 xml.append(
-                    f'<t:{kind}><t:Message><t:ItemId Id="{item_id}" ChangeKey="{ck}"/></t:Message></t:{kind}>'
+                    f"<t:{kind}>{self._item_xml(self.items[item_id], None if self.bare_sync else shape)}</t:{kind}>"
                 )
         return self._ok(
             "SyncFolderItems",
@@ -516,6 +558,19 @@ class FakeEws:
             return f'<t:{tag} BodyType="Text">{escape(text)}</t:{tag}>'
         if uri == "item:ParentFolderId":
             return f'<t:ParentFolderId Id="{item["folder"]}" ChangeKey="AQAAAA=="/>'
+        if uri == "item:Flag":
+            flag = item.get("flag")
+            if not flag:
+                return ""
+            dates = "".join(f"<t:{k}>{v}</t:{k}>" for k, v in flag.items() if k != "FlagStatus")
+            return f"<t:Flag><t:FlagStatus>{flag['FlagStatus']}</t:FlagStatus>{dates}</t:Flag>"
+        if uri == "item:ReminderIsSet":
+            return (
+                f"<t:ReminderIsSet>{'true' if item.get('reminder') else 'false'}</t:ReminderIsSet>"
+            )
+        if uri == "item:ReminderDueBy":
+            due = item.get("reminder_due")
+            return f"<t:ReminderDueBy>{due}</t:ReminderDueBy>" if due else ""
         if uri == "item:MimeContent":
             return f'<t:MimeContent CharacterSet="UTF-8">{base64.b64encode(item["mime"]).decode()}</t:MimeContent>'
         return ""
@@ -597,7 +652,43 @@ class FakeEws:
             item_id = self._put(
                 folder, mime, draft=draft, categories=cats, props=props, headers=False
             )
+            self._set_fields(self.items[item_id], m)
             out.append(self._item_ok("CreateItem", item_id))
+        return "".join(out)
+
+    @staticmethod
+    def _set_fields(item: dict, elem) -> None:
+        """The follow-up flag and reminder fields of an item element."""
+        flag = elem.find("t:Flag", NS)
+        if flag is not None:
+            item["flag"] = {etree.QName(c).localname: c.text for c in flag}
+        reminder = elem.find("t:ReminderIsSet", NS)
+        if reminder is not None:
+            item["reminder"] = reminder.text in ("true", "1")
+        due = elem.find("t:ReminderDueBy", NS)
+        if due is not None:
+            item["reminder_due"] = due.text
+
+    def _op_UpdateItem(self, op) -> str:
+        out = []
+        for change in op.find("m:ItemChanges", NS):
+            ref = change.find("t:ItemId", NS)
+            item = self.items.get(ref.get("Id"))
+            if item is None:
+                out.append(self._error("UpdateItem", "ErrorItemNotFound"))
+                continue
+            for update in change.find("t:Updates", NS):
+                target = update.find("t:Message", NS)
+                if target is None:
+                    continue
+                self._set_fields(item, target)
+                for ep in target.findall("t:ExtendedProperty", NS):
+                    item["props"][_prop_key(ep.find("t:ExtendedFieldURI", NS))] = ep.find(
+                        "t:Value", NS
+                    ).text
+            item["ck"] = "CQAAAB" + uuid.uuid4().hex[:8]
+            self._record(item["folder"], item["id"], "update")
+            out.append(self._item_ok("UpdateItem", item["id"]))
         return "".join(out)
 
     def _op_MoveItem(self, op) -> str:

@@ -2,13 +2,20 @@
 endpoints msal calls), answered through ``responses`` callbacks. The real GraphClient,
 msal and the engine run against it; only HTTP is fake.
 
-It keeps folders, messages, a change log per folder for delta queries, and counts every
-request. Knobs: ``throttle`` (next N Graph calls answer 429 with Retry-After),
-``expire_delta`` (the next delta call with a token answers 410), ``deny`` (403), and
-``token_error`` (the token endpoint refuses)."""
+It keeps folders (renamed, moved or deleted as Outlook does), messages (with their
+follow-up flags), the master category list, a change log per folder for delta queries,
+and counts every request, the sign-in ones apart (``login_requests``: metadata,
+discovery, token). Tokens are JWT-shaped with the ``roles`` (app-only) or ``scp``
+(delegated) granted, and Graph refuses what they do not allow (403), as it does.
+
+Knobs: ``throttle`` (next N Graph calls answer 429 with Retry-After), ``expire_delta``
+(the next delta call with a token answers 410), ``deny`` (403), ``token_error`` (the
+token endpoint refuses), ``roles`` / ``scopes`` (what the admin granted), ``graph`` and
+``login`` (the hosts, for national clouds or a configured authority)."""
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import re
@@ -21,11 +28,53 @@ import responses
 GRAPH = "https://graph.microsoft.com/v1.0"
 LOGIN = "https://login.microsoftonline.com"
 KEY_PROP_ID = "string {6f0b4b9e-2c44-4d55-9a4f-8d1c1f9a4b21} name mailbotkey"
+APP_ROLES = ("Mail.ReadWrite", "Mail.Send", "MailboxSettings.ReadWrite")
+USER_SCOPES = ("Mail.ReadWrite", "Mail.Send", "MailboxSettings.ReadWrite", "EWS.AccessAsUser.All")
 
 
-class FakeGraph:
-    def __init__(self, user: str, tenant: str = "contoso-tenant") -> None:
+def _b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+class FolderEdits:
+    """What the engineer does to folders in Outlook, for both fakes."""
+
+    NAME = "displayName"
+
+    def rename_folder(self, fid: str, name: str) -> None:
+        self.folders[fid][self.NAME] = name  # type: ignore[attr-defined]
+
+    def delete_folder(self, fid: str, hard: bool = False) -> None:
+        """Outlook's delete moves a folder into Deleted Items; a hard delete removes it."""
+        folders = self.folders  # type: ignore[attr-defined]
+        if not hard:
+            folders[fid]["parent"] = self.folder("deleteditems")  # type: ignore[attr-defined]
+            return
+        for child in [f for f, v in folders.items() if v["parent"] == fid]:
+            self.delete_folder(child, hard=True)
+        for item in self.in_folder(fid):  # type: ignore[attr-defined]
+            self._forget(item["id"])  # type: ignore[attr-defined]
+        del folders[fid]
+
+
+class FakeGraph(FolderEdits):
+    def __init__(
+        self,
+        user: str,
+        tenant: str = "contoso-tenant",
+        graph: str = GRAPH,
+        login: str = LOGIN,
+        roles: tuple[str, ...] = (*APP_ROLES, "full_access_as_app"),
+        scopes: tuple[str, ...] = USER_SCOPES,
+    ) -> None:
         self.user, self.tenant = user, tenant
+        self.graph, self.login = graph, login
+        self.roles, self.scopes = roles, scopes
+        self.issued: dict[str, dict] = {}  # access token -> its claims
+        self.login_requests: list[str] = []  # "metadata", "discovery", "token"
+        self.categories: list[dict] = []  # the master category list
+        self.delta_options: dict[str, bool] = {}  # delta token -> $expand asked
+        self.expand_delta = True  # False: delta ignores $expand (ids only)
         self.folders: dict[str, dict] = {}
         self.messages: dict[str, dict] = {}
         self.log: list[tuple[int, str, str, str]] = []  # (seq, folder, message id, created|removed)
@@ -41,6 +90,7 @@ class FakeGraph:
             ("inbox", "Inbox"),
             ("sentitems", "Sent Items"),
             ("drafts", "Drafts"),
+            ("deleteditems", "Deleted Items"),
         ):
             self.folders[f"F-{wk}"] = {
                 "id": f"F-{wk}",
@@ -121,6 +171,20 @@ class FakeGraph:
         msg["parentFolderId"] = folder
         self._record(folder, mid, "created")
 
+    def _forget(self, mid: str) -> None:
+        del self.messages[mid]
+
+    def path(self, path: str) -> str:
+        """A folder id by its path below the root (Mailbot/Approved)."""
+        parent = "F-msgfolderroot"
+        for part in path.split("/"):
+            parent = next(
+                f
+                for f, v in self.folders.items()
+                if v["parent"] == parent and v["displayName"] == part
+            )
+        return parent
+
     def in_folder(self, folder: str) -> list[dict]:
         return [m for m in self.messages.values() if m["parentFolderId"] == folder]
 
@@ -131,16 +195,28 @@ class FakeGraph:
     def install(self, rsps: responses.RequestsMock) -> None:
         self.install_login(rsps)
         for method in ("GET", "POST", "PATCH", "DELETE"):
-            rsps.add_callback(method, re.compile(rf"{re.escape(GRAPH)}/.*"), callback=self._graph)
+            rsps.add_callback(
+                method, re.compile(rf"{re.escape(self.graph)}/.*"), callback=self._graph
+            )
 
     def install_login(self, rsps: responses.RequestsMock) -> None:
-        """Only the sign-in endpoints msal calls (the EWS fake uses them for OAuth)."""
-        rsps.add_callback(responses.GET, re.compile(rf"{LOGIN}/.*"), callback=self._login_get)
-        rsps.add_callback(responses.POST, re.compile(rf"{LOGIN}/.*/token"), callback=self._token)
+        """Only the sign-in endpoints msal calls (the EWS fake uses them for OAuth). Only
+        the global cloud answers instance discovery, and only for the hosts it knows: a
+        configured authority must be validated by its own metadata."""
+        login = re.escape(self.login)
+        rsps.add_callback(responses.GET, re.compile(rf"{login}/.*"), callback=self._login_get)
+        rsps.add_callback(responses.POST, re.compile(rf"{login}/.*/token"), callback=self._token)
 
     def _login_get(self, request):
-        tenant = urlparse(request.url).path.split("/")[1]
-        base = f"{LOGIN}/{tenant}"
+        path = urlparse(request.url).path
+        if path.endswith("/discovery/instance"):
+            self.login_requests.append("discovery")
+            return 400, {}, json.dumps({"error": "invalid_instance"})
+        if not path.endswith("/v2.0/.well-known/openid-configuration"):
+            return 404, {}, ""
+        self.login_requests.append("metadata")
+        tenant = path.split("/")[1]
+        base = f"{self.login}/{tenant}"
         return (
             200,
             {},
@@ -149,22 +225,13 @@ class FakeGraph:
                     "token_endpoint": f"{base}/oauth2/v2.0/token",
                     "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
                     "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
-                    "issuer": f"{LOGIN}/{tenant}/v2.0",
-                    "tenant_discovery_endpoint": f"{base}/v2.0/.well-known/openid-configuration",
-                    "tenant_region_scope": "EU",
-                    "api-version": "1.1",
-                    "metadata": [
-                        {
-                            "preferred_network": "login.microsoftonline.com",
-                            "preferred_cache": "login.windows.net",
-                            "aliases": ["login.microsoftonline.com", "login.windows.net"],
-                        }
-                    ],
+                    "issuer": f"{base}/v2.0",
                 }
             ),
         )
 
     def _token(self, request):
+        self.login_requests.append("token")
         if self.token_error:
             return (
                 401,
@@ -173,26 +240,37 @@ class FakeGraph:
                     {
                         "error": self.token_error,
                         "error_description": "AADSTS7000215: Invalid client secret provided.",
+                        "error_codes": [7000215],
                     }
                 ),
             )
+        form = {k: v[0] for k, v in parse_qs(request.body or "").items()}
         self.tokens_issued += 1
-        return (
-            200,
-            {},
-            json.dumps(
-                {
-                    "access_token": f"token-{self.tokens_issued}",
-                    "token_type": "Bearer",
-                    "expires_in": 3600,
-                }
-            ),
-        )
+        claims: dict = {"tid": self.tenant, "appid": form.get("client_id")}
+        if form.get("grant_type") == "client_credentials":
+            claims["roles"] = list(self.roles)
+        else:
+            claims["scp"] = " ".join(self.scopes)
+        token = f"{_b64({'typ': 'JWT', 'alg': 'none'})}.{_b64(claims)}.token-{self.tokens_issued}"
+        self.issued[token] = claims
+        answer = {"access_token": token, "token_type": "Bearer", "expires_in": 3600}
+        if form.get("grant_type") != "client_credentials":
+            answer["refresh_token"] = f"refresh-{self.tokens_issued}"
+            answer["scope"] = " ".join(self.scopes)
+        return 200, {}, json.dumps(answer)
+
+    def claims_of(self, request) -> dict | None:
+        auth = request.headers.get("Authorization") or ""
+        return self.issued.get(auth[7:]) if auth.startswith("Bearer ") else None
+
+    def allows(self, claims: dict, permission: str) -> bool:
+        granted = set(claims.get("roles") or []) | set(str(claims.get("scp") or "").split())
+        return permission in granted
 
     # -- Graph -----------------------------------------------------------------------------
     def _graph(self, request):
         url = urlparse(request.url)
-        path = unquote(url.path)[len("/v1.0") :]
+        path = unquote(url.path)[len(urlparse(self.graph).path) :]
         self.requests.append((request.method, path + ("?" + url.query if url.query else "")))
         if self.throttle:
             self.throttle -= 1
@@ -201,7 +279,8 @@ class FakeGraph:
                 {"Retry-After": "3"},
                 json.dumps({"error": {"code": "TooManyRequests", "message": "slow down"}}),
             )
-        if not (request.headers.get("Authorization") or "").startswith("Bearer token-"):
+        claims = self.claims_of(request)
+        if claims is None:
             return (
                 401,
                 {},
@@ -228,6 +307,7 @@ class FakeGraph:
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         body = json.loads(request.body) if request.body else None
         headers = dict(request.headers)
+        self._claims = claims
         status, payload = self.route(request.method, path, query, body, headers)
         return status, {}, json.dumps(payload) if payload is not None else ""
 
@@ -249,13 +329,25 @@ class FakeGraph:
         if not path.startswith(prefix):
             return 404, {"error": {"code": "ErrorInvalidUser", "message": "unknown mailbox"}}
         p = path[len(prefix) :]
+        if not self.allows(self._claims, "Mail.ReadWrite") and not p.startswith("/outlook"):
+            return 403, {"error": {"code": "ErrorAccessDenied", "message": "Access is denied."}}
+        if p == "/outlook/masterCategories":
+            if not self.allows(self._claims, "MailboxSettings.ReadWrite"):
+                return 403, {"error": {"code": "ErrorAccessDenied", "message": "Access is denied."}}
+            if method == "POST":
+                self.categories.append({"id": uuid.uuid4().hex, **body})
+                return 201, self.categories[-1]
+            return 200, {"value": self.categories}
         if m := re.fullmatch(r"/mailFolders/([^/]+)", p):
             fid = self._fid(m[1])
-            return (
-                (200, {"id": fid, "displayName": self.folders[fid]["displayName"]})
-                if fid
-                else (404, self._nf())
-            )
+            if not fid:
+                return 404, self._nf()
+            f = self.folders[fid]
+            return 200, {
+                "id": fid,
+                "displayName": f["displayName"],
+                "parentFolderId": f["parent"] or "F-root",
+            }
         if m := re.fullmatch(r"/mailFolders/([^/]+)/childFolders", p):
             parent = self._fid(m[1])
             if method == "POST":
@@ -276,7 +368,10 @@ class FakeGraph:
             }
         if m := re.fullmatch(r"/mailFolders/([^/]+)/messages/delta", p):
             size = re.search(r"odata.maxpagesize=(\d+)", headers.get("Prefer") or "")
-            return self._delta(self._fid(m[1]), q, int(size[1]) if size else 10)
+            fid = self._fid(m[1])
+            if fid is None:
+                return 404, self._nf()
+            return self._delta(fid, q, int(size[1]) if size else 10)
         if m := re.fullmatch(r"/mailFolders/([^/]+)/messages", p):
             fid = self._fid(m[1])
             if method == "POST":
@@ -299,9 +394,12 @@ class FakeGraph:
                     {
                         k: v
                         for k, v in body.items()
-                        if k in ("subject", "body", "categories", "toRecipients", "ccRecipients")
+                        if k
+                        in ("subject", "body", "categories", "toRecipients", "ccRecipients", "flag")
                     }
                 )
+                for prop in body.get("singleValueExtendedProperties") or []:
+                    msg["props"][prop["id"].lower()] = prop["value"]
                 return 200, self._view(msg)
             if method == "DELETE":
                 self._record(msg["parentFolderId"], msg["id"], "removed")
@@ -328,6 +426,10 @@ class FakeGraph:
                 self.move(msg["id"], self._fid(body["destinationId"]))
                 return 201, self._view(msg)
             if m[2] == "send":
+                if not self.allows(self._claims, "Mail.Send"):
+                    return 403, {
+                        "error": {"code": "ErrorAccessDenied", "message": "Access is denied."}
+                    }
                 if not msg["isDraft"]:
                     return 400, {
                         "error": {"code": "ErrorInvalidOperation", "message": "not a draft"}
@@ -386,7 +488,25 @@ class FakeGraph:
         return out
 
     def _delta(self, fid: str, q: dict, size: int) -> tuple[int, dict]:
-        base = f"{GRAPH}/users/{self.user}/mailFolders/{fid}/messages/delta"
+        base = f"{self.graph}/users/{self.user}/mailFolders/{fid}/messages/delta"
+        token = q.get("$deltatoken") or q.get("$skiptoken")
+        # like Graph, the links carry the first request's options ($expand) in their token
+        expand = self.delta_options.get(token, False) if token else "$expand" in q
+
+        def link(kind: str, value: str) -> str:
+            t = f"{value}.{uuid.uuid4().hex[:6]}"
+            self.delta_options[t] = expand
+            return f"{base}?${kind}={t}"
+
+        def entry(mid: str) -> dict:
+            out = {"id": mid}
+            if expand and self.expand_delta:
+                out["singleValueExtendedProperties"] = self._view(self.messages[mid])[
+                    "singleValueExtendedProperties"
+                ]
+            return out
+
+        current = max((s for s, *_ in self.log), default=0)
         if "$deltatoken" in q:
             if self.expire_delta:
                 self.expire_delta = False
@@ -396,30 +516,26 @@ class FakeGraph:
                         "message": "The sync state generation is not valid.",
                     }
                 }
-            since = int(q["$deltatoken"])
+            since = int(q["$deltatoken"].split(".")[0])
             seen, out = set(), []
             for seq, folder, mid, _what in self.log:
                 if seq > since and folder == fid and mid not in seen:
                     seen.add(mid)
                     latest = [w for s, f, i, w in self.log if f == fid and i == mid][-1]
+                    gone = latest == "removed" or mid not in self.messages
                     out.append(
-                        {
-                            "id": mid,
-                            **({"@removed": {"reason": "deleted"}} if latest == "removed" else {}),
-                        }
+                        {"id": mid, "@removed": {"reason": "deleted"}} if gone else entry(mid)
                     )
-            current = max((s for s, *_ in self.log), default=0)
-            return 200, {"value": out, "@odata.deltaLink": f"{base}?$deltatoken={current}"}
-        offset = int(q.get("$skiptoken", "0"))
+            return 200, {"value": out, "@odata.deltaLink": link("deltatoken", str(current))}
+        offset = int((q.get("$skiptoken") or "0").split(".")[0])
         ids = sorted(m["id"] for m in self.in_folder(fid))
         page = ids[offset : offset + size]
         if offset + size < len(ids):
             return 200, {
-                "value": [{"id": i} for i in page],
-                "@odata.nextLink": f"{base}?$skiptoken={offset + size}",
+                "value": [entry(i) for i in page],
+                "@odata.nextLink": link("skiptoken", str(offset + size)),
             }
-        current = max((s for s, *_ in self.log), default=0)
         return 200, {
-            "value": [{"id": i} for i in page],
-            "@odata.deltaLink": f"{base}?$deltatoken={current}",
+            "value": [entry(i) for i in page],
+            "@odata.deltaLink": link("deltatoken", str(current)),
         }

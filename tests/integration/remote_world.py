@@ -15,12 +15,21 @@ from tests.integration.world import berlin
 
 
 class RemoteWorld:
-    def __init__(self, tmp_path, data: dict, fake) -> None:
+    """``routes``: a tests/integration/https_fake.py route table, when the fake is served
+    over real HTTPS; by default ``responses`` answers in-process."""
+
+    def __init__(self, tmp_path, data: dict, fake, routes=None) -> None:  # type: ignore[no-untyped-def]
         self.data = data
         self.settings = config.parse(self.data, base=tmp_path)
         self.fake = fake
-        self.rsps = responses.RequestsMock(assert_all_requests_are_fired=False)
-        self.rsps.start()
+        self.mocked = routes is None
+        self.rsps = (
+            responses.RequestsMock(assert_all_requests_are_fired=False)
+            if routes is None
+            else routes
+        )
+        if self.mocked:
+            self.rsps.start()
         self.fake.install(self.rsps)
         self.traveller = time_machine.travel(berlin(2026, 11, 30, 9, 30), tick=False)
         self.coords = self.traveller.start()
@@ -29,7 +38,11 @@ class RemoteWorld:
 
     def quiet(self, app) -> None:  # type: ignore[no-untyped-def]
         """Route the adapter's back-off sleeps into ``self.sleeps`` (tests never sleep)."""
-        raise NotImplementedError
+        box = app.mailbox
+        if hasattr(box, "client"):  # Graph
+            box.client.sleep = self.sleeps.append
+        else:  # EWS
+            box.call.sleep = self.sleeps.append
 
     def build(self):
         app = app_mod.build(self.settings)
@@ -43,8 +56,9 @@ class RemoteWorld:
     def close(self) -> None:
         self.app.engine.dispose()
         self.traveller.stop()
-        self.rsps.stop()
-        self.rsps.reset()
+        if self.mocked:
+            self.rsps.stop()
+            self.rsps.reset()
 
     def at(self, when):
         self.coords.move_to(when)
@@ -56,3 +70,41 @@ class RemoteWorld:
     def rows(self) -> list[Outbox]:
         with self.app.sessions() as s:
             return list(s.scalars(select(Outbox).order_by(Outbox.id)))
+
+
+def signed_in_cache(path, scope: str) -> None:  # type: ignore[no-untyped-def]
+    """What `mailbot login` leaves behind: a refresh token in an msal cache, its access
+    token long expired whatever the test clock says (tests travel in time)."""
+    import msal
+
+    cache = msal.SerializableTokenCache()
+    cache.add(
+        {
+            "client_id": "11111111-2222-3333-4444-555555555555",
+            "scope": [scope],
+            "token_endpoint": "https://login.microsoftonline.com/contoso-tenant/oauth2/v2.0/token",
+            "response": {
+                "access_token": "expired",
+                "refresh_token": "r",
+                "expires_in": -(10**9),
+                "token_type": "Bearer",
+                "client_info": "eyJ1aWQiOiJ1IiwidXRpZCI6InQifQ",
+            },
+        }
+    )
+    path.write_text(cache.serialize())
+
+
+def corporate_ca_variables(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """A ca_bundle file for the config, and REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE set to
+    another one (as on many corporate machines): returns the ca_bundle path."""
+    ca = tmp_path / "corp-ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")  # only its path matters in-process
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "env-ca.pem"))
+    monkeypatch.setenv("CURL_CA_BUNDLE", str(tmp_path / "env-ca.pem"))
+    return ca
+
+
+def verified_against(rsps) -> set:  # type: ignore[no-untyped-def]
+    """The ``verify`` every request went out with."""
+    return {c.request.req_kwargs.get("verify") for c in rsps.calls}

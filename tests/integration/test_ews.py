@@ -14,7 +14,12 @@ from mailbot.mailbox.port import MailboxError
 from mailbot.store.models import Case, MailItem
 from tests import helpers
 from tests.integration.fake_ews import ENDPOINT, KEY, FakeEws
-from tests.integration.remote_world import RemoteWorld
+from tests.integration.remote_world import (
+    RemoteWorld,
+    corporate_ca_variables,
+    signed_in_cache,
+    verified_against,
+)
 from tests.integration.world import berlin
 
 CUSTOMER = f"Maria Lopez <{helpers.CUSTOMER}>"
@@ -281,21 +286,26 @@ def test_r26_ews_send_rate_limit_from_config(tmp_path, db_url, monkeypatch):
         w.close()
 
 
-def test_r10_outlook_category_on_the_engineers_sent_mail_is_a_signal(ew):
-    ew.fake.deliver(CUSTOMER, SUBJECT, "hello", cc=helpers.SUPPORT)
-    ew.tick()
+def _solution_delivered(w, at=(10, 35)) -> None:  # type: ignore[no-untyped-def]
+    """The engineer's answer in Sent Items, categorised as delivering the solution."""
     from email.message import EmailMessage
 
+    w.fake.deliver(CUSTOMER, SUBJECT, "hello", cc=helpers.SUPPORT)
+    w.tick()
     reply = EmailMessage()
     reply["From"] = helpers.ENGINEER
     reply["To"] = helpers.CUSTOMER
     reply["Cc"] = helpers.SUPPORT
     reply["Subject"] = "RE: " + SUBJECT
     reply.set_content("Please raise the timeout to 300 seconds.")
-    ew.fake._put(ew.fake.folder("sentitems"), reply.as_bytes(), headers=False)
-    (mine,) = ew.sent()
-    ew.fake.categorise(mine["id"], "Mailbot: Solution delivered")
-    ew.at(berlin(2026, 11, 30, 10, 5)).tick()
+    w.fake._put(w.fake.folder("sentitems"), reply.as_bytes(), headers=False)
+    (mine,) = w.sent()
+    w.fake.categorise(mine["id"], "Mailbot: Solution delivered")
+    w.at(berlin(2026, 11, 30, *at)).tick()
+
+
+def test_r10_outlook_category_on_the_engineers_sent_mail_is_a_signal(ew):
+    _solution_delivered(ew, at=(10, 5))
     with ew.app.sessions() as s:
         case = s.scalar(select(Case).where(Case.number == helpers.CASE))
         assert case.state == "solution_delivered"
@@ -319,6 +329,8 @@ def test_r29_weekly_summary_over_ews_carries_its_chart_inline(tmp_path, db_url, 
 
 # -- connecting --------------------------------------------------------------------------
 def _check(world, tmp_path, capsys) -> tuple[int, str]:
+    ews = world.data["mailbox"]["ews"]
+    world.data["mailbox"]["ews"] = {k: v for k, v in ews.items() if v is not None}
     path = helpers.write_toml(tmp_path / "ews.toml", world.data)
     code = cli.main(["check", "--config", str(path)])
     return code, capsys.readouterr().err
@@ -345,8 +357,8 @@ def test_check_names_a_certificate_that_does_not_verify(ew, tmp_path, capsys):
     assert code == 2 and "TLS verification failed" in err and "ca_bundle" in err
 
 
-def test_ews_app_only_oauth_impersonates_the_mailbox(tmp_path, db_url, monkeypatch):
-    w = EwsWorld(
+def app_only_world(tmp_path, db_url, monkeypatch) -> EwsWorld:  # type: ignore[no-untyped-def]
+    return EwsWorld(
         tmp_path,
         db_url,
         monkeypatch,
@@ -357,6 +369,10 @@ def test_ews_app_only_oauth_impersonates_the_mailbox(tmp_path, db_url, monkeypat
         client_id="11111111-2222-3333-4444-555555555555",
         client_secret_env="MAILBOT_TEST_EWS_SECRET",
     )
+
+
+def test_ews_app_only_oauth_impersonates_the_mailbox(tmp_path, db_url, monkeypatch):
+    w = app_only_world(tmp_path, db_url, monkeypatch)
     try:
         w.fake.deliver(CUSTOMER, SUBJECT, "hello", cc=helpers.SUPPORT)
         w.tick()
@@ -398,31 +414,10 @@ def test_ews_config_errors_are_clear(tmp_path, monkeypatch):
     assert ok.mailbox.ews.version == "15.1.2507.6" and "pa55-secret" not in repr(ok.mailbox.ews)
 
 
-def _signed_in_cache(path) -> None:
-    """What `mailbot login` leaves behind: a refresh token in an owner-only msal cache."""
-    import msal
-
-    cache = msal.SerializableTokenCache()
-    cache.add(
-        {
-            "client_id": "11111111-2222-3333-4444-555555555555",
-            "scope": ["https://outlook.office365.com/EWS.AccessAsUser.All"],
-            "token_endpoint": "https://login.microsoftonline.com/contoso-tenant/oauth2/v2.0/token",
-            "response": {
-                "access_token": "expired",
-                "refresh_token": "r",
-                # long expired whatever the test clock says (the test travels in time)
-                "expires_in": -(10**9),
-                "token_type": "Bearer",
-                "client_info": "eyJ1aWQiOiJ1IiwidXRpZCI6InQifQ",
-            },
-        }
-    )
-    path.write_text(cache.serialize())
-
-
 def test_ews_delegated_oauth_uses_the_signed_in_token_and_renews_it(tmp_path, db_url, monkeypatch):
-    _signed_in_cache(tmp_path / "ews-cache.json")
+    signed_in_cache(
+        tmp_path / "ews-cache.json", "https://outlook.office365.com/EWS.AccessAsUser.All"
+    )
     w = EwsWorld(
         tmp_path,
         db_url,
@@ -503,9 +498,171 @@ def test_r19_ews_a_draft_gone_stale_in_approved_moves_to_not_sent_with_a_note(ew
 def test_an_http_500_page_is_one_line_naming_it_and_exit_3(ew, tmp_path, capsys):
     """Not a traceback, and not "DNS": the server answered, with an error page."""
     page = "<html><body><h1>500 - Internal server error.</h1></body></html>"
-    ew.fake.http_errors = [(500, None, op, page) for op in ("GetFolder", "SyncFolderItems") * 5]
+    ew.fake.http_errors = [(500, None, "SyncFolderItems", page)] * 10  # folder ids are known
     path = helpers.write_toml(tmp_path / "ews.toml", ew.data)
     assert cli.main(["tick", "--config", str(path)]) == 3
-    err = capsys.readouterr().err.strip()
+    lines = capsys.readouterr().err.strip().splitlines()
+    err = "\n".join(line for line in lines if not line.startswith("{"))  # not the JSON logs
     assert len(err.splitlines()) == 1 and "HTTP 500" in err
     assert "DNS" not in err and "Traceback" not in err
+
+
+# -- across processes: folder ids, approval folders and tokens kept --------------------------
+def test_ews_an_idle_cron_tick_is_one_sync_per_watched_folder(ew):
+    ew.fake.deliver(CUSTOMER, SUBJECT, "hello", cc=helpers.SUPPORT)
+    ew.tick()
+    ew.restart()  # a cron tick is a new process
+    before = len(ew.fake.requests)
+    ew.tick()  # idle, one draft pending: Inbox, Sent Items, Approved, Awaiting, Rejected
+    assert ew.fake.requests[before:] == ["SyncFolderItems"] * 5
+    ew.approve_all()
+    ew.fake.requests.clear()
+    ew.restart()
+    ew.tick()  # the approval is read from the syncs: no listing, no folder lookup
+    assert "FindItem" not in ew.fake.requests and "FindFolder" not in ew.fake.requests
+    assert [r.state for r in ew.rows()] == [OutboxState.SENT]
+    ew.tick()  # files the Sent Items copy
+    ew.restart()
+    before = len(ew.fake.requests)
+    ew.tick()  # nothing pending any more
+    assert ew.fake.requests[before:] == ["SyncFolderItems", "SyncFolderItems"]
+
+
+def test_ews_approval_is_read_even_when_the_sync_carries_no_properties(ew):
+    ew.fake.bare_sync = True  # a server that answers SyncFolderItems with ids only
+    ew.fake.deliver(CUSTOMER, SUBJECT, "hello", cc=helpers.SUPPORT)
+    ew.tick()
+    ew.approve_all()
+    ew.at(berlin(2026, 11, 30, 10)).tick()
+    assert [r.state for r in ew.rows()] == [OutboxState.SENT]  # keys asked for by GetItem
+
+
+def test_ews_folder_renamed_or_deleted_is_found_again_and_logged(ew, capsys):
+    ew.fake.deliver(CUSTOMER, SUBJECT, "hello", cc=helpers.SUPPORT)
+    ew.tick()
+    old = ew.fake.folder(AWAITING)
+    ew.fake.rename_folder(old, "Old drafts")
+    ew.fake.delete_folder(ew.fake.folder(APPROVED))  # into Deleted Items
+    ew.restart()
+    capsys.readouterr()
+    ew.fake.deliver(
+        "Other <o@fabrikam.example>",
+        "Broken - TrackingID#2611230010005555",
+        "x",
+        cc=helpers.SUPPORT,
+    )
+    ew.tick()
+    logs = "".join(capsys.readouterr())
+    assert "found again" in logs and "renamed to 'Old drafts'" in logs and "moved" in logs
+    assert ew.fake.folder(AWAITING) != old and len(ew.box(AWAITING)) == 1
+    ew.approve_all()  # into the new Approved
+    ew.at(berlin(2026, 11, 30, 10)).tick()
+    assert ew.fake.count("SendItem") == 1
+
+
+def test_ews_a_hard_deleted_watched_folder_is_created_again(ew, capsys):
+    ew.tick()
+    ew.fake.delete_folder(ew.fake.folder(REJECTED), hard=True)
+    ew.fake.deliver(CUSTOMER, SUBJECT, "hello", cc=helpers.SUPPORT)
+    ew.restart()
+    ew.tick()
+    (draft,) = ew.box(AWAITING)
+    ew.fake.move(draft["id"], ew.fake.folder(REJECTED))  # found again (created) before
+    ew.tick()
+    assert [r.state for r in ew.rows()] == [OutboxState.REJECTED]
+
+
+@pytest.mark.parametrize("version", ["2016", "2010"])
+def test_ews_reminder_is_flagged_for_follow_up_and_completed_when_the_call_is_logged(
+    tmp_path, db_url, monkeypatch, version
+):
+    from mailbot import signals
+
+    w = EwsWorld(tmp_path, db_url, monkeypatch, version=version)
+    if version == "2010":
+        w.fake.server_version = (14, 3, 123, 4)
+    try:
+        _solution_delivered(w)
+        w.at(berlin(2026, 12, 1, 10, 40)).tick()  # 24 hours after the solution (R10)
+        (reminder,) = [i for i in w.box("inbox") if i["categories"] == ["Mailbot"]]
+        assert reminder["reminder"] is True and reminder["reminder_due"].startswith(
+            "2026-12-01T09:40"
+        )
+        if version == "2016":
+            assert reminder["flag"]["FlagStatus"] == "Flagged"
+            assert reminder["flag"]["DueDate"].startswith("2026-12-01T09:40")
+        else:  # Exchange 2010 has no Flag element: PidTagFlagStatus
+            assert reminder["props"]["tag:4240"] == "2"
+        signals.add(w.app, helpers.CASE, "called-reached", berlin(2026, 12, 1, 11))
+        w.at(berlin(2026, 12, 1, 11, 5)).tick()
+        assert reminder["reminder"] is False
+        if version == "2016":
+            assert reminder["flag"]["FlagStatus"] == "Complete"
+        else:
+            assert reminder["props"]["tag:4240"] == "1"
+        w.at(berlin(2026, 12, 1, 11, 10)).tick()
+        assert w.fake.count("UpdateItem") == 1
+    finally:
+        w.close()
+
+
+# -- permissions -----------------------------------------------------------------------------
+def test_check_names_folder_rights_the_account_lacks(ew, tmp_path, capsys):
+    ew.fake.rights[ew.fake.folder(AWAITING)] = {"CreateContents", "Delete"}
+    code, err = _check(ew, tmp_path, capsys)
+    assert code == 2
+    assert f"permission missing on {AWAITING!r}: create_contents, delete" in err
+    assert "FullAccess" in err
+
+
+def test_check_names_a_missing_full_access_as_app(tmp_path, db_url, monkeypatch, capsys):
+    w = app_only_world(tmp_path, db_url, monkeypatch)
+    try:
+        w.fake.login.roles = ("Mail.ReadWrite",)
+        code, err = _check(w, tmp_path, capsys)
+        assert code == 2 and "full_access_as_app" in err and "admin consent" in err
+    finally:
+        w.close()
+
+
+def test_ews_app_only_token_is_reused_by_the_next_process(tmp_path, db_url, monkeypatch):
+    w = app_only_world(tmp_path, db_url, monkeypatch)
+    try:
+        w.tick()
+        w.restart()
+        w.tick()
+        assert w.fake.login.tokens_issued == 1 and w.fake.login.login_requests == [
+            "metadata",
+            "token",
+        ]
+        cache = w.settings.mailbox.ews.token_cache
+        assert cache.stat().st_mode & 0o777 == 0o600
+        w.at(berlin(2026, 11, 30, 11)).restart()  # an hour and a half later: expired
+        w.tick()
+        assert w.fake.login.tokens_issued == 2
+    finally:
+        w.close()
+
+
+def test_ews_ca_bundle_wins_over_the_environments_ca_variables(tmp_path, db_url, monkeypatch):
+    ca = corporate_ca_variables(tmp_path, monkeypatch)
+    w = EwsWorld(tmp_path, db_url, monkeypatch, ca_bundle=str(ca))
+    try:
+        w.tick()
+        assert verified_against(w.rsps) == {str(ca)}
+    finally:
+        w.close()
+
+
+def test_check_says_which_ca_it_verifies_against(tmp_path, db_url, monkeypatch, capsys):
+    ca = tmp_path / "corp-ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/other.pem")
+    w = EwsWorld(tmp_path, db_url, monkeypatch, ca_bundle=str(ca))
+    try:
+        path = helpers.write_toml(tmp_path / "ews.toml", w.data)
+        assert cli.main(["check", "--config", str(path)]) == 0
+        out = capsys.readouterr().out
+        assert "REQUESTS_CA_BUNDLE=/etc/ssl/other.pem is set" in out and str(ca) in out
+    finally:
+        w.close()

@@ -14,7 +14,12 @@ from mailbot.mailbox.port import MailboxError
 from mailbot.store.models import MailItem
 from tests import helpers
 from tests.integration.fake_graph import FakeGraph
-from tests.integration.remote_world import RemoteWorld
+from tests.integration.remote_world import (
+    RemoteWorld,
+    corporate_ca_variables,
+    signed_in_cache,
+    verified_against,
+)
 from tests.integration.world import berlin
 
 CUSTOMER = f"Maria Lopez <{helpers.CUSTOMER}>"
@@ -309,20 +314,7 @@ def test_delegated_token_cache_is_owner_only(tmp_path):
 
 
 def test_r10_outlook_category_on_the_engineers_sent_mail_is_a_signal(gw):
-    gw.fake.deliver(CUSTOMER, SUBJECT, "hello", cc=helpers.SUPPORT)
-    gw.tick()
-    sent = gw.fake.folder("sentitems")
-    gw.fake.add(
-        sent,
-        subject="RE: " + SUBJECT,
-        categories=["Mailbot: Solution delivered"],
-        body={"contentType": "text", "content": "Please raise the timeout to 300 seconds."},
-        toRecipients=[{"emailAddress": {"address": helpers.CUSTOMER}}],
-        ccRecipients=[{"emailAddress": {"address": helpers.SUPPORT}}],
-        sentDateTime="2026-11-30T09:00:00Z",
-        **{"from": {"emailAddress": {"address": helpers.ENGINEER}}},
-    )
-    gw.at(berlin(2026, 11, 30, 10, 5)).tick()
+    _solution_delivered(gw, sent="2026-11-30T09:00:00Z", at=(10, 5))
     from mailbot.store.models import Case
 
     with gw.app.sessions() as s:
@@ -363,3 +355,269 @@ def test_r19_graph_a_draft_gone_stale_in_approved_moves_to_not_sent_with_a_note(
     assert again["body"]["content"].count("not sent and will not be") == 1
     gw.at(berlin(2026, 12, 1, 9, 30)).tick()
     assert gw.fake.count("POST", "/send") == 0
+
+
+# -- across processes: folder ids, approval folders and tokens kept --------------------------
+def test_graph_an_idle_cron_tick_is_one_delta_per_watched_folder_and_no_sign_in(gw):
+    gw.fake.deliver(CUSTOMER, SUBJECT, "hello", cc=helpers.SUPPORT)
+    gw.tick()
+    gw.fake.deliver(CUSTOMER, "RE: " + SUBJECT, "more", cc=helpers.SUPPORT)
+    gw.restart()  # every cron tick is a new process
+    gw.tick()
+    gw.restart()
+    sign_ins, before = list(gw.fake.login_requests), len(gw.fake.requests)
+    gw.tick()  # idle, with the drafts pending
+    used = gw.fake.requests[before:]
+    assert all("/delta" in p for _, p in used), used  # no folder lookup, no listing
+    assert len(used) == 5  # Inbox, Sent Items, and the three approval folders
+    assert gw.fake.login_requests == sign_ins  # the cached token: no metadata, no token
+    cache = gw.settings.data_dir / "graph-token-cache.json"
+    assert cache.stat().st_mode & 0o777 == 0o600  # app-only tokens are kept owner-only too
+    state = gw.settings.data_dir / "graph-state.json"
+    assert state.stat().st_mode & 0o777 == 0o600
+
+
+def test_graph_without_drafts_pending_an_idle_tick_is_two_deltas(gw):
+    gw.tick()
+    gw.restart()
+    before = len(gw.fake.requests)
+    gw.tick()
+    assert [p.split("?")[0].rsplit("/", 3)[1:] for _, p in gw.fake.requests[before:]] == [
+        [gw.fake.folder("inbox"), "messages", "delta"],
+        [gw.fake.folder("sentitems"), "messages", "delta"],
+    ]
+
+
+def test_graph_approval_is_read_even_when_delta_does_not_expand_the_key(gw):
+    gw.fake.expand_delta = False  # a server that ignores $expand on delta
+    gw.fake.deliver(CUSTOMER, SUBJECT, "hello", cc=helpers.SUPPORT)
+    gw.tick()
+    gw.approve_all()
+    gw.at(berlin(2026, 11, 30, 10)).tick()
+    assert [r.state for r in gw.rows()] == [OutboxState.SENT]  # keys asked for in $batch
+
+
+def test_graph_folder_renamed_or_deleted_is_found_again_and_logged(gw, capsys):
+    gw.fake.deliver(CUSTOMER, SUBJECT, "hello", cc=helpers.SUPPORT)
+    gw.tick()
+    old_awaiting = gw.fake.path("Mailbot/Awaiting Approval")
+    gw.fake.rename_folder(old_awaiting, "Old drafts")  # the engineer renames it
+    gw.fake.delete_folder(gw.fake.path("Mailbot/Approved"))  # and deletes Approved
+    gw.restart()
+    capsys.readouterr()
+    gw.fake.deliver(
+        "Other <o@fabrikam.example>",
+        "Broken - TrackingID#2611230010005555",
+        "x",
+        cc=helpers.SUPPORT,
+    )
+    gw.tick()  # the folder ids are checked before the first draft is written
+    logs = "".join(capsys.readouterr())
+    assert "found again" in logs and "renamed to 'Old drafts'" in logs and "moved" in logs
+    awaiting = gw.fake.path("Mailbot/Awaiting Approval")
+    assert awaiting != old_awaiting and len(gw.fake.in_folder(awaiting)) == 1
+    approved = gw.fake.path("Mailbot/Approved")  # created again
+    for m in gw.fake.in_folder(awaiting):
+        gw.fake.move(m["id"], approved)
+    gw.at(berlin(2026, 11, 30, 10)).tick()
+    assert gw.fake.count("POST", "/send") == 1  # approved in the new folder, sent
+
+
+def test_graph_reminder_is_flagged_for_follow_up_and_completed_when_the_call_is_logged(gw):
+    from mailbot import signals
+
+    _solution_delivered(gw)
+    gw.at(berlin(2026, 12, 1, 10, 30)).tick()  # 24 hours after the solution: call them (R10)
+    (reminder,) = [m for m in gw.fake.in_folder(gw.fake.folder("inbox")) if m["categories"]]
+    flag = reminder["flag"]
+    assert flag["flagStatus"] == "flagged" and flag["dueDateTime"]["dateTime"].startswith(
+        "2026-12-01T09:30"
+    )
+    props = reminder["props"]
+    assert props["boolean {00062008-0000-0000-c000-000000000046} id 0x8503"] == "true"
+    assert props["systemtime {00062008-0000-0000-c000-000000000046} id 0x8560"].startswith(
+        "2026-12-01T09:30"
+    )
+    signals.add(gw.app, helpers.CASE, "called-reached", berlin(2026, 12, 1, 11))
+    gw.at(berlin(2026, 12, 1, 11, 5)).tick()
+    assert reminder["flag"]["flagStatus"] == "complete"
+    assert props["boolean {00062008-0000-0000-c000-000000000046} id 0x8503"] == "false"
+    patches = gw.fake.count("PATCH")
+    gw.at(berlin(2026, 12, 1, 11, 10)).tick()
+    assert gw.fake.count("PATCH") == patches  # completed once
+
+
+def _solution_delivered(w, sent="2026-11-30T09:30:00Z", at=(10, 35)) -> None:  # type: ignore[no-untyped-def]
+    """The engineer's answer in Sent Items, categorised as delivering the solution."""
+    w.fake.deliver(CUSTOMER, SUBJECT, "hello", cc=helpers.SUPPORT)
+    w.tick()
+    w.fake.add(
+        w.fake.folder("sentitems"),
+        subject="RE: " + SUBJECT,
+        categories=["Mailbot: Solution delivered"],
+        body={"contentType": "text", "content": "Please raise the timeout to 300 seconds."},
+        toRecipients=[{"emailAddress": {"address": helpers.CUSTOMER}}],
+        ccRecipients=[{"emailAddress": {"address": helpers.SUPPORT}}],
+        sentDateTime=sent,
+        **{"from": {"emailAddress": {"address": helpers.ENGINEER}}},
+    )
+    w.at(berlin(2026, 11, 30, *at)).tick()
+
+
+def test_graph_reminder_flags_can_be_turned_off(tmp_path, db_url, monkeypatch):
+    w = GraphWorld(tmp_path, db_url, monkeypatch)
+    try:
+        w.data["mailbox"]["flag_reminders"] = False
+        w.settings = config.parse(w.data, base=tmp_path)
+        w.restart()
+        w.fake.deliver(CUSTOMER, SUBJECT, "our password: Winter2026!Secret", cc=helpers.SUPPORT)
+        w.tick()
+        (reminder,) = [m for m in w.fake.in_folder(w.fake.folder("inbox")) if m["categories"]]
+        assert "flag" not in reminder
+    finally:
+        w.close()
+
+
+def test_graph_mailbot_categories_are_added_to_outlooks_list_once(gw):
+    names = [c["displayName"] for c in gw.fake.categories]
+    assert "Mailbot" in names and "Mailbot: Solution delivered" in names
+    gw.restart()
+    assert [c["displayName"] for c in gw.fake.categories] == names
+
+
+def test_graph_without_mailbox_settings_categories_are_not_retried_every_tick(
+    tmp_path, db_url, monkeypatch
+):
+    monkeypatch.setenv("MAILBOT_TEST_GRAPH_SECRET", "s3cret-value")
+    fake = FakeGraph(helpers.ENGINEER, roles=("Mail.ReadWrite", "Mail.Send"))
+    w = RemoteWorld(tmp_path, graph_config(tmp_path, db_url), fake)
+    try:
+        assert fake.count("GET", "/outlook/masterCategories") == 1  # refused: 403, logged
+        w.restart()
+        w.tick()
+        assert fake.count("GET", "/outlook/masterCategories") == 1  # not again for a day
+    finally:
+        w.close()
+
+
+# -- sign-in -----------------------------------------------------------------------------------
+def test_sign_in_errors_name_the_host_and_azure_ads_code(gw, tmp_path, capsys):
+    gw.fake.token_error = "invalid_client"
+    code, err = _check(gw, tmp_path, capsys)
+    assert code == 2 and "login.microsoftonline.com" in err and "AADSTS7000215" in err
+    assert "client secret" in err  # and what to do
+
+
+def test_a_configured_authority_signs_in_without_instance_discovery(tmp_path, db_url, monkeypatch):
+    """A configured authority host (not one msal knows): msal must not ask the global
+    cloud's discovery endpoint (not even installed here: it would fail) and validates
+    the authority by its own metadata."""
+    monkeypatch.setenv("MAILBOT_TEST_GRAPH_SECRET", "s3cret-value")
+    data = graph_config(tmp_path, db_url)
+    data["mailbox"]["graph"]["authority_host"] = "https://sts.contoso.example"
+    data["mailbox"]["graph"]["endpoint"] = "https://graph.contoso.example"
+    fake = FakeGraph(
+        helpers.ENGINEER,
+        graph="https://graph.contoso.example/v1.0",
+        login="https://sts.contoso.example",
+    )
+    w = RemoteWorld(tmp_path, data, fake)
+    try:
+        fake.deliver(CUSTOMER, SUBJECT, "hello", cc=helpers.SUPPORT)
+        w.tick()
+        assert fake.login_requests == ["metadata", "token"]  # no discovery
+        assert len(fake.in_folder(fake.path("Mailbot/Awaiting Approval"))) == 1
+    finally:
+        w.close()
+
+
+@pytest.mark.parametrize("cloud", ["global", "usgov", "usgov-dod", "china"])
+def test_graph_signs_in_to_each_national_cloud(tmp_path, db_url, monkeypatch, cloud):
+    from mailbot.exchange import CLOUDS
+
+    monkeypatch.setenv("MAILBOT_TEST_GRAPH_SECRET", "s3cret-value")
+    data = graph_config(tmp_path, db_url)
+    data["mailbox"]["graph"]["cloud"] = cloud
+    graph, login = CLOUDS[cloud]
+    fake = FakeGraph(helpers.ENGINEER, graph=f"{graph}/v1.0", login=login)
+    w = RemoteWorld(tmp_path, data, fake)
+    try:
+        fake.deliver(CUSTOMER, SUBJECT, "hello", cc=helpers.SUPPORT)
+        w.tick()
+        assert fake.login_requests == ["metadata", "token"]  # the cloud's own authority
+        assert len(fake.in_folder(fake.path("Mailbot/Awaiting Approval"))) == 1
+    finally:
+        w.close()
+
+
+def test_an_unreachable_authority_is_named(tmp_path, db_url, monkeypatch, capsys):
+    monkeypatch.setenv("MAILBOT_TEST_GRAPH_SECRET", "s3cret-value")
+    data = graph_config(tmp_path, db_url)
+    data["mailbox"]["graph"]["authority_host"] = "https://login.nowhere.invalid"
+    with responses.RequestsMock(assert_all_requests_are_fired=False):  # nothing answers
+        path = helpers.write_toml(tmp_path / "g.toml", data)
+        code = cli.main(["check", "--config", str(path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "login.nowhere.invalid" in err and "DNS" in err
+    assert "ConnectionError" not in err.split("DNS")[0]
+
+
+# -- permissions -----------------------------------------------------------------------------
+def test_check_names_mail_send_missing_from_an_app_before_anything_is_sent(gw, tmp_path, capsys):
+    gw.fake.roles = ("Mail.ReadWrite",)  # the admin granted only this
+    code, err = _check(gw, tmp_path, capsys)
+    assert code == 2
+    assert "permission missing: Mail.Send" in err and "admin consent" in err
+    assert "MailboxSettings.ReadWrite" in err
+    assert gw.fake.count("POST", "/send") == 0
+
+
+def test_check_names_a_delegated_scope_missing(tmp_path, db_url, monkeypatch, capsys):
+    data = graph_config(tmp_path, db_url)
+    g = data["mailbox"]["graph"]
+    del g["client_secret_env"]
+    g["auth"] = "delegated"
+    g["token_cache"] = str(tmp_path / "cache.json")
+    signed_in_cache(tmp_path / "cache.json", "https://graph.microsoft.com/Mail.ReadWrite")
+    fake = FakeGraph(helpers.ENGINEER, scopes=("Mail.ReadWrite", "Mail.Send"))
+    w = RemoteWorld(tmp_path, data, fake)
+    try:
+        code, err = _check(w, tmp_path, capsys)
+        assert code == 2 and "MailboxSettings.ReadWrite" in err and "mailbot login" in err
+    finally:
+        w.close()
+
+
+# -- limits and TLS -----------------------------------------------------------------------------
+def test_daily_recipient_limit_holds_sends_beside_the_per_minute_rate(
+    tmp_path, db_url, monkeypatch
+):
+    w = GraphWorld(tmp_path, db_url, monkeypatch)
+    try:
+        w.data["mailbox"]["daily_recipient_limit"] = 3  # each first response: customer + support
+        w.settings = config.parse(w.data, base=tmp_path)
+        w.restart()
+        for n in ("2611230010001111", "2611230010002222"):
+            w.fake.deliver(CUSTOMER, f"Problem - TrackingID#{n}", "hello", cc=helpers.SUPPORT)
+        w.tick()
+        w.approve_all()
+        w.at(berlin(2026, 11, 30, 10)).tick()
+        w.at(berlin(2026, 11, 30, 10, 30)).tick()
+        assert w.fake.count("POST", "/send") == 1  # the second would make 4 in 24 hours
+        w.at(berlin(2026, 12, 1, 10, 5)).tick()  # a day later there is room again
+        assert w.fake.count("POST", "/send") == 2
+    finally:
+        w.close()
+
+
+def test_ca_bundle_wins_over_the_environments_ca_variables(tmp_path, db_url, monkeypatch):
+    ca = corporate_ca_variables(tmp_path, monkeypatch)
+    monkeypatch.setenv("MAILBOT_TEST_GRAPH_SECRET", "s3cret-value")
+    data = graph_config(tmp_path, db_url)
+    data["mailbox"]["graph"]["ca_bundle"] = str(ca)
+    w = RemoteWorld(tmp_path, data, FakeGraph(helpers.ENGINEER))
+    try:
+        w.tick()
+        assert verified_against(w.rsps) == {str(ca)}  # sign-in and Graph alike
+    finally:
+        w.close()

@@ -9,8 +9,12 @@
   and sleep inside the library; mailbot runs exchangelib fail-fast instead and retries in
   ``calls.py`` (bounded, logged, and only where a repeat cannot duplicate a send).
 - HTTP: verification stays on; a CA bundle (a corporate TLS-inspecting proxy, an internal
-  CA) is given to exchangelib's HTTP adapter, which also hands answers to exchangelib's
-  parser in large chunks (see ``ChunkedResponse``).
+  CA) is given to exchangelib's HTTP adapter with every request, so it wins over
+  ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` (requests puts those in place of the
+  default before any adapter sees the request). The adapter also hands answers to
+  exchangelib's parser in large chunks (see ``ChunkedResponse``).
+- Follow-up flags: exchangelib has no field for EWS's ``Flag`` element (Exchange 2013+),
+  so :class:`FollowupFlag` adds it to Message, in its place in the schema.
 """
 
 from __future__ import annotations
@@ -36,7 +40,11 @@ from exchangelib import (
 from exchangelib.credentials import OAuth2AuthorizationCodeCredentials
 from exchangelib.errors import ErrorServerBusy
 from exchangelib.extended_properties import ExtendedProperty
+from exchangelib.fields import Choice, ChoiceField, DateTimeField, EWSElementField
+from exchangelib.properties import EWSElement
 from exchangelib.protocol import BaseProtocol, FailFast
+from exchangelib.util import TNS
+from exchangelib.version import EXCHANGE_2013
 
 from mailbot.config import EwsSettings
 from mailbot.mailbox.ews.versions import parse_version
@@ -60,11 +68,61 @@ class MessageFlags(ExtendedProperty):
     property_type = "Integer"
 
 
+class FlagStatus(ExtendedProperty):
+    """PidTagFlagStatus (2 flagged, 1 complete): the follow-up flag on Exchange 2010,
+    whose EWS has no Flag element."""
+
+    property_tag = 0x1090
+    property_type = "Integer"
+
+
+class FollowupFlag(EWSElement):
+    """EWS's ``t:Flag`` (Exchange 2013 and later): a follow-up flag with its dates, which
+    Exchange turns into the MAPI properties Outlook's To Do list reads."""
+
+    ELEMENT_NAME = "Flag"
+    NAMESPACE = TNS
+
+    flag_status = ChoiceField(
+        field_uri="FlagStatus",
+        choices={Choice("NotFlagged"), Choice("Flagged"), Choice("Complete")},
+        is_required=True,
+    )
+    start_date = DateTimeField(field_uri="StartDate")
+    due_date = DateTimeField(field_uri="DueDate")
+    complete_date = DateTimeField(field_uri="CompleteDate")
+
+
+class FlagField(EWSElementField):
+    """``item:Flag``: written as the Flag element itself (exchangelib's EWSElementField
+    would wrap it in a second element of the same name)."""
+
+    def to_xml(self, value: Any, version: Any) -> Any:
+        return value.to_xml(version=version)
+
+
 def register_properties() -> None:
-    """Teach exchangelib's Message our two extended properties (once per process)."""
-    for name, prop in (("mailbot_key", MailbotKey), ("mailbot_flags", MessageFlags)):
-        if name not in {f.name for f in Message.FIELDS}:
+    """Teach exchangelib's Message our extended properties and the Flag element (once
+    per process)."""
+    names = {f.name for f in Message.FIELDS}
+    for name, prop in (
+        ("mailbot_key", MailbotKey),
+        ("mailbot_flags", MessageFlags),
+        ("mailbot_flag_status", FlagStatus),
+    ):
+        if name not in names:
             Message.register(name, prop)
+    if "followup_flag" not in names:
+        # item:Flag follows item:UniqueBody in the Item schema, before Message's own fields
+        Message.add_field(
+            FlagField(
+                name="followup_flag",
+                field_uri="item:Flag",
+                value_cls=FollowupFlag,
+                supported_from=EXCHANGE_2013,
+            ),
+            insert_after="unique_body",
+        )
 
 
 class ThrottleAwareFailFast(FailFast):
@@ -99,7 +157,8 @@ class MailbotHttpAdapter(requests.adapters.HTTPAdapter):
     ca_bundle: str | None = None
 
     def send(self, request: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        if self.ca_bundle and kwargs.get("verify", True) is True:
+        if self.ca_bundle and kwargs.get("verify", True) is not False:
+            # True, or REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE that requests put in its place
             kwargs["verify"] = self.ca_bundle
         return super().send(request, **kwargs)
 
@@ -117,9 +176,13 @@ class MsalCredentials(OAuth2AuthorizationCodeCredentials):
         super().__init__(access_token=self._fetch(tokens), identity=identity)
         self._tokens = tokens
 
+    @property
+    def tokens(self) -> Any:
+        return self._tokens
+
     @staticmethod
     def _fetch(tokens: Any) -> dict:
-        token = tokens.token()
+        token = tokens.token()  # from the owner-only cache while it is valid
         lifetime = max(int(getattr(tokens, "expires_in", 3600)) - 120, 60)
         return {
             "access_token": token,
@@ -163,6 +226,7 @@ def _tokens(e: EwsSettings) -> Any:
         e.client_secret,
         cert,
         verify,
+        cache_path=e.token_cache,
     )
 
 

@@ -11,7 +11,13 @@ from typing import Any
 import requests
 import structlog
 
-from mailbot.mailbox.graph.auth import GraphAuthError, TokenProvider
+from mailbot.mailbox.graph.auth import (
+    GraphAuthError,
+    TlsSession,
+    TokenProvider,
+    ca_of,
+    unreachable,
+)
 from mailbot.mailbox.port import MailboxError
 
 log = structlog.get_logger("mailbot.graph")
@@ -49,8 +55,7 @@ class GraphClient:
         self.base = f"{endpoint.rstrip('/')}/v1.0"
         self.user_path = f"/users/{user}"
         self.tokens = tokens
-        self.session = requests.Session()
-        self.session.verify = verify
+        self.session = TlsSession(ca_of(verify))  # ca_bundle wins over REQUESTS_CA_BUNDLE
         self.sleep = sleep
         self.page_size = page_size
         self.requests = 0  # every HTTP request to Graph, retries included
@@ -94,11 +99,10 @@ class GraphClient:
                     timeout=60,
                 )
             except requests.ConnectionError as exc:
-                if attempt == MAX_RETRIES:
-                    host = requests.utils.urlparse(self.base).hostname
-                    raise GraphError(
-                        0, "connection", f"cannot reach {host} ({type(exc).__name__})"
-                    ) from None
+                url = requests.utils.urlparse(self.base)
+                why = unreachable(url.hostname or "", url.port or 443, exc)
+                if attempt == MAX_RETRIES or "TLS" in why or "DNS" in why:
+                    raise GraphError(0, "connection", why) from None
                 self._wait(attempt, None, "connection error")
                 continue
             if resp.status_code in RETRY_STATUS and attempt < MAX_RETRIES:
