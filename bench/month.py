@@ -114,8 +114,11 @@ def _deliver(root: Path, m: Mail) -> None:
     helpers.deliver(root, msg)
 
 
-def run(work: Path, mails: list[Mail], ticks: list[datetime]) -> list[tuple[str, str, datetime]]:
-    """(case number, kind, when it left or was reminded) for everything mailbot did."""
+def run(
+    work: Path, mails: list[Mail], ticks: list[datetime]
+) -> tuple[list[tuple[str, str, datetime]], dict[tuple[str, str], str]]:
+    """(case number, kind, when it left or was reminded) for everything mailbot did, and
+    the customer drafts it withdrew because the engineer acted first (with the reason)."""
     settings = config.parse(
         helpers.config_dict(work, f"sqlite:///{work / 'mailbot.db'}"), file="month", base=work
     )
@@ -132,6 +135,7 @@ def run(work: Path, mails: list[Mail], ticks: list[datetime]) -> list[tuple[str,
             run_cycle(application)
             if helpers.approve_all(root, edit=False):  # the engineer, at their desk
                 run_cycle(application)
+        withdrawn = _superseded(application)
         application.engine.dispose()
     done = []
     for p in (work / "outgoing").glob("*.eml"):
@@ -150,7 +154,24 @@ def run(work: Path, mails: list[Mail], ticks: list[datetime]) -> list[tuple[str,
                         parsedate_to_datetime(msg["Date"]),
                     )
                 )
-    return sorted(done, key=lambda d: d[2])
+    return sorted(done, key=lambda d: d[2]), withdrawn
+
+
+def _superseded(application) -> dict[tuple[str, str], str]:
+    """Drafts retired because the engineer's own action made them pointless: not a miss
+    when the steady run (which saw the case earlier) sent them."""
+    from sqlalchemy import select
+
+    from mailbot.domain.kinds import OutboxState
+    from mailbot.store.models import Case, Outbox
+
+    with application.sessions() as s:
+        rows = s.execute(
+            select(Case.number, Outbox.kind, Outbox.blocked_reason)
+            .join(Case, Case.id == Outbox.case_id)
+            .where(Outbox.state == OutboxState.SUPERSEDED)
+        )
+        return {(n, k): why or "" for n, k, why in rows}
 
 
 def steady_ticks() -> list[datetime]:
@@ -178,8 +199,8 @@ def main() -> None:
         a, b = Path(tmp) / "steady", Path(tmp) / "bursty"
         a.mkdir()
         b.mkdir()
-        expected = run(a, mails, steady_ticks())
-        got = run(b, mails, bursts)
+        expected, _ = run(a, mails, steady_ticks())
+        got, withdrawn = run(b, mails, bursts)
     settings = config.parse(helpers.config_dict(Path(tmp), "sqlite:///x.db"), file="m")
     from mailbot.domain.calendar import BusinessCalendar
 
@@ -202,11 +223,21 @@ def main() -> None:
     def shifted(at: datetime, late_days: float) -> datetime:
         return cal.add_business_hours(at, late_days * hours) if late_days > 0 else at
 
+    def answered_unseen(number: str) -> bool:
+        """The engineer's own first answer was in the mailbox before the bursty run's
+        first tick after the customer's first mail: no first response was ever due."""
+        case = int(number[-8:])
+        first = min(m.at for m in mails if m.case == case and m.who == "customer")
+        answer = min(m.at for m in mails if m.case == case and m.who == "engineer")
+        seen = min((t for t in bursts if t >= first), default=first)
+        return answer <= seen
+
     pool = Counter((c, k) for c, k, _ in got)
     used: Counter = Counter()
     shift: dict[str, float] = {}  # business days behind
     matched = on_time = beyond = 0
     missing = []
+    rightly_not: list = []  # withdrawn: the engineer's own mail came first in this run
     tardy: list = []
     horizon = bursts[-1]
     for c, k, at in expected:
@@ -214,6 +245,10 @@ def main() -> None:
         if pool[(c, k)] == 0:
             if slack(shifted(at, shift.get(c, 0.0))) > horizon:
                 beyond += 1  # the bursty month ended before its turn came
+            elif (c, k) in withdrawn:
+                rightly_not.append((c, k, at, withdrawn[(c, k)]))
+            elif k == "first_response" and answered_unseen(c):
+                rightly_not.append((c, k, at, "the engineer answered before mailbot saw the case"))
             else:
                 missing.append((c, k, at))
             continue
@@ -241,12 +276,17 @@ def main() -> None:
         f"{args.cases} cases, {len(mails)} mails over {DAYS} days; steady run: {len(expected)} "
         f"emails and reminders; bursty run ({len(bursts)} ticks): {len(got)}"
     )
-    due = len(expected) - beyond
+    due = len(expected) - beyond - len(rightly_not)
     print(
         f"  found in the bursty run: {matched}/{due} (and {beyond} not yet due when its month "
-        f"ended); at the right time: {on_time}/{due} ({100 * on_time / max(due, 1):.1f} %); "
-        f"extra: {extra}"
+        f"ended, {len(rightly_not)} rightly withdrawn); at the right time: {on_time}/{due} "
+        f"({100 * on_time / max(due, 1):.1f} %); extra: {extra}"
     )
+    for c, k, at, why in rightly_not:
+        print(
+            f"  withdrawn in the bursty run: case {c} {k} (steady run sent it {at:%a %d %b %H:%M}"
+            f" UTC, before the engineer's own mail; bursty: {why})"
+        )
     for c, k, at, mine, late in tardy:
         print(
             f"  late: case {c} {k}: steady {at:%a %d %b %H:%M}, bursty {mine:%a %d %b %H:%M} "
