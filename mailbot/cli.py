@@ -17,6 +17,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Files a support engineer's case mail, tracks customer silence in business time, "
         "drafts the process emails into an approval folder and sends only what was approved.",
     )
+    from mailbot import __version__
+
+    p.add_argument("--version", action="version", version=f"mailbot {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def with_config(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -45,8 +48,22 @@ def _parser() -> argparse.ArgumentParser:
             "login", help="sign in once for delegated OAuth (device code); the token is cached"
         )
     )
-    db = with_config(sub.add_parser("db", help="database schema"))
-    db.add_argument("action", choices=["upgrade", "current"])
+    db = with_config(sub.add_parser("db", help="database schema and backups"))
+    db.add_argument("action", choices=["upgrade", "current", "backup"])
+    db.add_argument(
+        "file", nargs="?", help="backup: the file to write (SQLite; for PostgreSQL use pg_dump)"
+    )
+    st = with_config(
+        sub.add_parser("status", help="health, the last good cycle, and what mailbot has done")
+    )
+    st.add_argument("--json", action="store_true")
+    q = with_config(
+        sub.add_parser("quarantine", help="mail mailbot could not read: list, show, retry, drop")
+    )
+    q.add_argument("action", choices=["list", "show", "retry", "drop"])
+    q.add_argument("id", nargs="?", type=int, help="the quarantined message's id (from list)")
+    q.add_argument("--all", action="store_true", help="retry: every quarantined message")
+    q.add_argument("--json", action="store_true")
     cs = with_config(
         sub.add_parser("cases", help="open cases, their state, silence and next action")
     )
@@ -286,7 +303,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_db(args: argparse.Namespace) -> int:
     from mailbot.store.db import current_revision, make_engine, upgrade
 
-    engine = make_engine(_load(args.config).database_url)
+    settings = _load(args.config)
+    if args.action == "backup":
+        from mailbot.store.backup import BackupRefused, backup
+
+        if not args.file:
+            print("mailbot db backup FILE: which file?", file=sys.stderr)
+            return 1
+        try:
+            print(backup(settings.database_url, args.file))
+        except BackupRefused as exc:
+            print(str(exc), file=sys.stderr)
+            return 1
+        return 0
+    engine = make_engine(settings.database_url)
     if args.action == "upgrade":
         upgrade(engine)
     print(f"schema revision: {current_revision(engine)}")
@@ -331,6 +361,71 @@ def cmd_case(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    """For cron users, what the daemon's /healthz and metrics say: exit 0 healthy, 6 not."""
+    from mailbot.errors import EXIT_UNHEALTHY
+    from mailbot.views import status
+
+    app = _app(args.config, connect=False)
+    f = status.figures(app)
+    if args.json:
+        _print_json(status.as_json(f))
+    else:
+        age = f["last_good_cycle_age_seconds"]
+        print(f"health: {'ok' if f['healthy'] else 'NOT OK'} ({f['health']})")
+        print(f"last good cycle: {'never' if age is None else f'{age:.0f} s ago'}")
+        print(
+            f"open cases: {f['open_cases']}, blocked: {f['blocked_cases']}, quarantined: "
+            f"{f['quarantined']}"
+        )
+        print(
+            f"sent: {f['sent']}, stale: {f['stale']}, failed: {f['failed']}, unconfirmed sends: "
+            f"{f['unconfirmed']}"
+        )
+    return 0 if f["healthy"] else EXIT_UNHEALTHY
+
+
+def cmd_quarantine(args: argparse.Namespace) -> int:
+    from mailbot import clock
+    from mailbot.ingest import quarantine as q
+
+    needs_mailbox = args.action in {"show", "retry"}
+    app = _app(args.config, connect=needs_mailbox)
+    try:
+        if args.action == "list":
+            rows = q.listing(app)
+            if args.json:
+                _print_json(rows)
+            elif not rows:
+                print("no quarantined mail")
+            for r in [] if args.json else rows:
+                print(
+                    f"{r['id']:>5}  {r['at'][:16]}  {r['folder']}  {r['reason']}"
+                    + (f"  (retried {r['retries']}x)" if r["retries"] else "")
+                )
+            return 0
+        if args.action == "retry" and args.all:
+            ids = [r["id"] for r in q.listing(app)]
+        elif args.id is None:
+            print(f"mailbot quarantine {args.action} ID: which message?", file=sys.stderr)
+            return 1
+        else:
+            ids = [args.id]
+        if args.action == "show":
+            fields = q.headers(app, args.id)
+            _print_json(dict(fields)) if args.json else [print(f"{n}: {v}") for n, v in fields]
+        elif args.action == "drop":
+            q.drop(app, args.id, clock.now())
+            print(f"quarantined message {args.id} dropped")
+        else:
+            for i in ids:
+                print(f"{i}: {q.retry(app, i, clock.now())}")
+    except q.NotQuarantined as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_plan(args: argparse.Namespace) -> int:
     from mailbot import clock
     from mailbot.views import data, render
@@ -368,6 +463,8 @@ COMMANDS = {
     "cases": cmd_cases,
     "case": cmd_case,
     "plan": cmd_plan,
+    "status": cmd_status,
+    "quarantine": cmd_quarantine,
     "summary": cmd_summary,
     "demo": cmd_demo,
 }

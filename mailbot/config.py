@@ -152,6 +152,7 @@ class Settings:
     policy: Policy
     approval_required: dict[MailKind, bool]
     poll_seconds: int = 60
+    metrics_address: str = ""  # loopback host:port for Prometheus metrics and /healthz; "" off
     summary_enabled: bool = True  # R29
     summary_recipients: tuple[str, ...] = ()
     summary_weekday: int = 0

@@ -41,6 +41,7 @@ from pydantic import (
     ValidationError,
     WithJsonSchema,
     create_model,
+    field_validator,
     model_validator,
 )
 from pydantic.json_schema import GenerateJsonSchema
@@ -898,6 +899,33 @@ class Daemon(Section):
     """``mailbot run``."""
 
     poll_seconds: int = Field(60, ge=5, description="Seconds between mailbox polls.")
+    metrics_address: str = Field(
+        "",
+        description='Serve Prometheus metrics and /healthz here, "127.0.0.1:9464"; '
+        "loopback only; empty: off.",
+    )
+
+    @field_validator("metrics_address")
+    @classmethod
+    def _loopback(cls, v: str) -> str:
+        if not v:
+            return v
+        import ipaddress
+
+        host, sep, port = v.rpartition(":")
+        host = host.strip("[]")
+        if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError('expected "HOST:PORT", e.g. "127.0.0.1:9464"')
+        try:
+            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            raise ValueError(
+                f"{host} is not a loopback address: metrics are served on 127.0.0.1 or ::1 "
+                "only (put a reverse proxy in front to expose them)"
+            )
+        return v
 
 
 class ConfigFile(Section):
@@ -1205,6 +1233,7 @@ class _Builder:
             policy=Policy(**doc.policy.model_dump()),
             approval_required={kind: getattr(doc.approval, kind.value) for kind in MailKind},
             poll_seconds=doc.daemon.poll_seconds,
+            metrics_address=doc.daemon.metrics_address,
             summary_enabled=summary.enabled,
             summary_recipients=tuple(summary.recipients or [engineer.manager_email]),
             summary_weekday=WEEKDAYS[summary.day],

@@ -7,15 +7,15 @@ across processes (a cron ``tick`` next to a running daemon waits its turn)."""
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import structlog
+from filelock import FileLock
 
-from mailbot import clock
+from mailbot import clock, health, metrics
 from mailbot.app import App
 from mailbot.ingest.sync import sync_all
 from mailbot.outbound import outbox
@@ -35,7 +35,22 @@ def _timed(step: str) -> Iterator[None]:
     try:
         yield
     finally:
-        log.info("cycle step", step=step, seconds=round(time.perf_counter() - start, 4))
+        seconds = time.perf_counter() - start
+        log.info("cycle step", step=step, seconds=round(seconds, 4))
+        metrics.step_seconds(step, seconds)
+
+
+@contextlib.contextmanager
+def _watched(app: App, step: str) -> Iterator[None]:
+    """Record how the step ended, for /healthz and `mailbot status` (mailbot.health)."""
+    try:
+        yield
+    except Exception as exc:
+        from mailbot.errors import describe
+
+        health.mark(app.settings.data_dir, step, False, describe(exc)[1])
+        raise
+    health.mark(app.settings.data_dir, step, True)
 
 
 @contextlib.contextmanager
@@ -43,12 +58,9 @@ def _exclusive(app: App) -> Iterator[None]:
     with _THREAD_LOCK:
         path = app.settings.data_dir / ".mailbot.lock"
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a+b") as fh:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        # filelock: the same lock on Linux, macOS and Windows (no fcntl there)
+        with FileLock(str(path), mode=0o600):
+            yield
 
 
 @dataclass
@@ -61,7 +73,7 @@ class CycleReport:
 
 
 def sync_step(app: App) -> CycleReport:
-    with _exclusive(app), _timed("sync"):
+    with _exclusive(app), _watched(app, "sync"), _timed("sync"):
         reports = sync_all(app, clock.now())
     return CycleReport(
         new_messages=sum(r.new for r in reports), quarantined=sum(r.quarantined for r in reports)
@@ -69,7 +81,7 @@ def sync_step(app: App) -> CycleReport:
 
 
 def evaluate_step(app: App) -> CycleReport:
-    with _exclusive(app):
+    with _exclusive(app), _watched(app, "evaluate"):
         now = clock.now()
         with _timed("evaluate"):
             apply_pending(app, now)  # signals, and any case a crash left unfolded
@@ -84,7 +96,7 @@ def evaluate_step(app: App) -> CycleReport:
 
 
 def release_step(app: App) -> CycleReport:
-    with _exclusive(app), _timed("release"):
+    with _exclusive(app), _watched(app, "release"), _timed("release"):
         now = clock.now()
         outbox.recover(app, now)
         outbox.scan_approvals(app, now)

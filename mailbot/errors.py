@@ -10,6 +10,7 @@ EXIT_CONFIG = 2  # the config file is wrong (or a check found a problem)
 EXIT_MAILBOX = 3  # the mailbox could not be reached, or refused
 EXIT_DATABASE = 4  # the database could not be reached, or its schema cannot be upgraded
 EXIT_INTERNAL = 5  # a bug in mailbot: the log has the details (MAILBOT_DEBUG=1 shows a traceback)
+EXIT_UNHEALTHY = 6  # `mailbot status`: no good cycle recently (not an error of the command)
 
 
 def describe(exc: BaseException) -> tuple[int, str]:

@@ -21,6 +21,15 @@ class _Stderr:
         sys.stderr.flush()
 
 
+def _timestamp(_logger: object, _name: str, event: dict) -> dict:
+    """Stamp from the one clock (:mod:`mailbot.clock`), so a rehearsal's log lines carry
+    the rehearsal's time, never the real time of day mixed with a simulated date."""
+    from mailbot import clock
+
+    event["timestamp"] = clock.now().isoformat().replace("+00:00", "Z")
+    return event
+
+
 def configure(level: str = "INFO", json: bool | None = None) -> None:
     if json is None:
         json = not sys.stderr.isatty()
@@ -31,7 +40,7 @@ def configure(level: str = "INFO", json: bool | None = None) -> None:
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _timestamp,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(

@@ -43,7 +43,11 @@ class SyncReport:
 
 
 def _quarantine(s: Session, ref: ItemRef, reason: str, now: datetime) -> None:
-    s.add(Quarantine(folder=ref.folder, item_key=ref.key, reason=reason[:500], at=now))
+    s.add(
+        Quarantine(
+            folder=ref.folder, item_key=ref.key, locator=ref.locator, reason=reason[:500], at=now
+        )
+    )
     log.warning("message quarantined", folder=ref.folder, key=ref.key, reason=reason[:200])
 
 

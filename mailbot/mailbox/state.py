@@ -4,7 +4,7 @@ the data directory (a cron ``mailbot tick`` is a new process every time, and mus
 rediscover the folders or relist the approval folders).
 
 The file is read afresh before every use and written whole (a temporary file renamed
-over it) under an ``flock``, so a daemon and a cron tick on one machine never lose each
+over it) under a file lock (filelock, portable), so a daemon and a cron tick on one machine never lose each
 other's updates, and a crash leaves the old file or the new one. A file written for
 another mailbox (another address or server in the config) is ignored.
 """
@@ -12,12 +12,13 @@ another mailbox (another address or server in the config) is ignored.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+from filelock import FileLock
 
 VERSION = 1
 
@@ -32,13 +33,8 @@ class StateFile:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with FileLock(f"{self.path}.lock", mode=0o600):
             yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
 
     def _read(self) -> dict[str, Any]:
         try:

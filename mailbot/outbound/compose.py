@@ -20,7 +20,7 @@ from mailbot.config import Engineer
 from mailbot.domain.kinds import ENGINEER_KINDS, MailKind
 from mailbot.mailbox.port import KEY_HEADER
 
-TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # Template markers and unfilled slots that must never reach a customer (R25).
 TEMPLATE_MARKERS = re.compile(
     r"\{\{|\}\}|\{%|%\}|\{#|#\}|\[(?:customer|name|case|date|signature|support engineer)[^\]\n]{0,30}\]|<(?:customer|name|case number)>|xxx-xxx|\bUndefined\b",

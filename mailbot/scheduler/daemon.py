@@ -6,12 +6,20 @@
 
 Each job is a single instance and shares the cycle lock, so they never overlap. A job
 that fails is logged and retried at its next run; the daemon goes on.
+
+Signals, as a service manager sends them: SIGTERM and SIGINT let the running step
+finish, then stop. SIGHUP (a closed terminal, a log rotation, ``systemctl reload``)
+reloads the config: the new one is validated first; a bad one is logged and the old one
+kept. Under systemd (``Type=notify``) the daemon reports READY, RELOADING and STOPPING,
+and pings the watchdog each time a job ends, so a step that hangs gets it restarted.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import structlog
@@ -22,7 +30,22 @@ from mailbot.cycle import evaluate_step, release_step, summary_step, sync_step
 log = structlog.get_logger("mailbot.daemon")
 
 
-def _guarded(name: str, step, app: App):  # type: ignore[no-untyped-def]
+class _Notifier:
+    """systemd's notification socket (sdnotify); does nothing outside systemd."""
+
+    def __init__(self) -> None:
+        self._systemd = None
+        if os.environ.get("NOTIFY_SOCKET"):
+            import sdnotify
+
+            self._systemd = sdnotify.SystemdNotifier()
+
+    def __call__(self, state: str) -> None:
+        if self._systemd is not None:
+            self._systemd.notify(state)
+
+
+def _guarded(name: str, step, app: App, notify: _Notifier):  # type: ignore[no-untyped-def]
     def job() -> None:
         try:
             report = step(app)
@@ -31,31 +54,117 @@ def _guarded(name: str, step, app: App):  # type: ignore[no-untyped-def]
             from mailbot.errors import describe
 
             log.error("job failed; retried at its next run", job=name, error=describe(exc)[1])
+        finally:
+            notify("WATCHDOG=1")  # the scheduler is not stuck: a job came back
 
     return job
 
 
-def run(app: App, stop: threading.Event | None = None) -> None:
+def run(
+    app: App,
+    stop: threading.Event | None = None,
+    reload: Callable[[], App] | None = None,
+) -> None:
+    """Run until ``stop`` is set (SIGTERM/SIGINT). ``reload`` builds a new App from the
+    config file (SIGHUP); when it raises, the old App goes on."""
+    stop = stop or threading.Event()
+    hup = threading.Event()
+    notify = _Notifier()
+
+    def _stop(signum, _frame):  # type: ignore[no-untyped-def]
+        log.info("stopping", signal=signal.Signals(signum).name)
+        stop.set()
+
+    def _hup(_signum, _frame):  # type: ignore[no-untyped-def]
+        log.info("reload requested", signal="SIGHUP")
+        hup.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+        if hasattr(signal, "SIGHUP"):  # not on Windows
+            signal.signal(signal.SIGHUP, _hup)
+    stop_metrics = _serve_metrics(app)
+    try:
+        while True:
+            scheduler = _start(app, notify)
+            notify("READY=1")
+            log.info("mailbot running", poll_seconds=app.settings.poll_seconds)
+            while not stop.is_set() and not hup.is_set():
+                stop.wait(1.0)
+            if stop.is_set():
+                notify("STOPPING=1")
+                scheduler.shutdown(wait=True)  # lets a running job finish its commit
+                break
+            hup.clear()
+            notify("RELOADING=1")
+            fresh = _reloaded(reload)
+            scheduler.shutdown(wait=True)
+            if fresh is not None:
+                app.engine.dispose()
+                app = fresh
+                stop_metrics()
+                stop_metrics = _serve_metrics(app)
+                log.info("config reloaded")
+    finally:
+        stop_metrics()
+        app.engine.dispose()
+        log.info("stopped")
+
+
+def _reloaded(reload: Callable[[], App] | None) -> App | None:
+    if reload is None:
+        log.warning("reload requested, but this daemon was started without a config file")
+        return None
+    try:
+        return reload()
+    except Exception as exc:
+        from mailbot.errors import describe
+
+        log.error("new config refused; the old one stays in force", error=describe(exc)[1])
+        return None
+
+
+def _serve_metrics(app: App) -> Callable[[], None]:
+    address = app.settings.metrics_address
+    if not address:
+        return lambda: None
+    from mailbot import health, metrics
+    from mailbot.views import status
+
+    def healthy() -> tuple[bool, str]:
+        v = health.verdict(app.settings.data_dir, app.settings.poll_seconds)
+        return v.healthy, v.why
+
+    stop = metrics.serve(address, lambda: status.figures(app), healthy)
+    log.info("metrics served", address=address)
+    return stop
+
+
+def _start(app: App, notify: _Notifier):  # type: ignore[no-untyped-def]
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    stop = stop or threading.Event()
     scheduler = BackgroundScheduler(
         timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
     )
     poll = app.settings.poll_seconds
     first = datetime.now(UTC)
     scheduler.add_job(
-        _guarded("sync", sync_step, app), "interval", seconds=poll, id="sync", next_run_time=first
+        _guarded("sync", sync_step, app, notify),
+        "interval",
+        seconds=poll,
+        id="sync",
+        next_run_time=first,
     )
     scheduler.add_job(
-        _guarded("evaluate", evaluate_step, app),
+        _guarded("evaluate", evaluate_step, app, notify),
         "interval",
         seconds=poll,
         id="evaluate",
         next_run_time=first,
     )
     scheduler.add_job(
-        _guarded("release", release_step, app),
+        _guarded("release", release_step, app, notify),
         "interval",
         seconds=min(poll, 60),
         id="release",
@@ -67,7 +176,7 @@ def run(app: App, stop: threading.Event | None = None) -> None:
     days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
     at = app.settings.summary_time
     scheduler.add_job(
-        _guarded("summary", summary_step, app),
+        _guarded("summary", summary_step, app, notify),
         CronTrigger(
             day_of_week=days[app.settings.summary_weekday],
             hour=at.hour,
@@ -77,19 +186,5 @@ def run(app: App, stop: threading.Event | None = None) -> None:
         id="summary",
     )
 
-    def _stop(signum, _frame):  # type: ignore[no-untyped-def]
-        log.info("stopping", signal=signal.Signals(signum).name)
-        stop.set()
-
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _stop)
-        signal.signal(signal.SIGINT, _stop)
     scheduler.start()
-    log.info("mailbot running", poll_seconds=poll, folders=len(app.watched_folders))
-    try:
-        while not stop.wait(1.0):
-            pass
-    finally:
-        scheduler.shutdown(wait=True)  # lets a running job finish its commit
-        app.engine.dispose()
-        log.info("stopped")
+    return scheduler

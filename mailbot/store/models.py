@@ -180,6 +180,13 @@ class Quarantine(Base):
     item_key: Mapped[str] = mapped_column(String(300))
     reason: Mapped[str] = mapped_column(String(500))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # What `mailbot quarantine` needs: where the message is (the adapter's locator), how
+    # often it was retried, and whether the engineer dropped it (a dropped row stays, so
+    # the message is not read again).
+    locator: Mapped[str] = mapped_column(String(1000), default="", server_default="")
+    retries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    retried_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dropped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SyncState(Base):

@@ -123,7 +123,9 @@ def open_cases(app: App, now: datetime) -> list[dict[str, Any]]:
     with app.sessions() as s:
         cols = [getattr(Case, c) for c in SUMMARY_COLUMNS]
         cases = s.execute(
-            select(*cols).where(Case.state != CaseState.CLOSED).order_by(Case.opened_at)
+            select(*cols)
+            .where(Case.state != CaseState.CLOSED)
+            .order_by(Case.opened_at, Case.number)
         ).all()
         rows: dict[int, list[Outbox]] = defaultdict(list)
         for r in s.scalars(

@@ -51,7 +51,7 @@ def test_tick_cases_case_plan_and_mark(tmp_path, db_url):
         and "does not exist" in missing.stderr
     )
     helpers.deliver(tmp_path / "Maildir", helpers.mail())
-    assert "schema revision: 0006" in mailbot("db", "upgrade", "--config", str(cfg)).stdout
+    assert "schema revision: 0007" in mailbot("db", "upgrade", "--config", str(cfg)).stdout
     assert "config OK" in mailbot("check", "--config", str(cfg)).stdout
     out = mailbot("tick", "--config", str(cfg)).stdout
     assert "1 new messages" in out and "1 drafted" in out

@@ -666,3 +666,28 @@ def test_check_says_which_ca_it_verifies_against(tmp_path, db_url, monkeypatch, 
         assert "REQUESTS_CA_BUNDLE=/etc/ssl/other.pem is set" in out and str(ca) in out
     finally:
         w.close()
+
+
+def test_daemon_metrics_count_ews_requests_by_operation(ew):
+    """The metrics server a daemon runs counts what the adapter asked Exchange for."""
+    import socket
+    import urllib.request
+
+    from mailbot import metrics
+    from mailbot.views import status
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    stop = metrics.serve(f"127.0.0.1:{port}", lambda: status.figures(ew.app), lambda: (True, "ok"))
+    try:
+        ew.fake.deliver(CUSTOMER, SUBJECT, "Our nightly pipeline fails.", cc=helpers.SUPPORT)
+        ew.tick()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=60) as resp:
+            text = resp.read().decode()
+    finally:
+        stop()
+    assert 'mailbot_mailbox_requests_total{operation="SyncFolderItems"}' in text
+    assert 'mailbot_mailbox_requests_total{operation="GetItem"}' in text
+    assert 'mailbot_mailbox_requests_total{operation="CreateItem"}' in text
+    assert 'mailbot_outbox{kind="first_response",state="drafted"} 1.0' in text

@@ -6,7 +6,7 @@ from alembic.migration import MigrationContext
 from mailbot.store.db import current_revision, make_engine, upgrade
 from mailbot.store.models import Base
 
-HEAD = "0006"
+HEAD = "0007"
 
 
 def test_upgrade_to_head_matches_the_models_and_is_repeatable(db_url):

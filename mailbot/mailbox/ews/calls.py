@@ -31,6 +31,7 @@ from exchangelib.errors import (
     UnauthorizedError,
 )
 
+from mailbot import metrics
 from mailbot.mailbox.port import MailboxError
 
 log = structlog.get_logger("mailbot.ews")
@@ -134,6 +135,7 @@ class Caller:
     def _wait(self, attempt: int, hint: float | None, what: str, why: str) -> None:
         wait = hint if hint and hint > 0 else 2.0 * (2**attempt)
         wait = min(wait, MAX_WAIT)
+        metrics.throttle_wait(wait)
         log.warning(
             "exchange busy or unreachable; waiting",
             operation=what,

@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -46,6 +47,7 @@ from exchangelib.protocol import BaseProtocol, FailFast
 from exchangelib.util import TNS
 from exchangelib.version import EXCHANGE_2013
 
+from mailbot import metrics
 from mailbot.config import EwsSettings
 from mailbot.mailbox.ews.versions import parse_version
 
@@ -150,6 +152,17 @@ class ChunkedResponse(requests.Response):
         return super().iter_content(max(chunk_size or 0, 65536), decode_unicode)
 
 
+_SOAP_OPERATION = re.compile(rb"<(?:\w+:)?Body[^>]*>\s*<(?:\w+:)?(\w+)")
+
+
+def _operation(body: Any) -> str:
+    """The EWS operation a request carries (GetItem, SyncFolderItems, ...), for metrics."""
+    if isinstance(body, str):
+        body = body.encode()
+    found = _SOAP_OPERATION.search(body[:4096]) if isinstance(body, bytes) else None
+    return found.group(1).decode() if found else "other"
+
+
 class MailbotHttpAdapter(requests.adapters.HTTPAdapter):
     """exchangelib's HTTP adapter: TLS verified against the configured CA bundle (when
     one is set) instead of the system store, and answers read in large chunks."""
@@ -160,6 +173,7 @@ class MailbotHttpAdapter(requests.adapters.HTTPAdapter):
         if self.ca_bundle and kwargs.get("verify", True) is not False:
             # True, or REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE that requests put in its place
             kwargs["verify"] = self.ca_bundle
+        metrics.mailbox_request(_operation(request.body))
         return super().send(request, **kwargs)
 
     def build_response(self, req: Any, resp: Any) -> requests.Response:

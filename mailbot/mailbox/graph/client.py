@@ -11,6 +11,7 @@ from typing import Any
 import requests
 import structlog
 
+from mailbot import metrics
 from mailbot.mailbox.graph.auth import (
     GraphAuthError,
     TlsSession,
@@ -88,6 +89,7 @@ class GraphClient:
     ) -> requests.Response:
         for attempt in range(MAX_RETRIES + 1):
             self.requests += 1
+            metrics.mailbox_request(_operation(method, path))
             try:
                 resp = self.session.request(
                     method,
@@ -124,6 +126,7 @@ class GraphClient:
         log.warning(
             "graph throttled or unavailable; waiting", why=why, seconds=wait, attempt=attempt + 1
         )
+        metrics.throttle_wait(wait)
         self.sleep(wait)
 
     @staticmethod
@@ -195,3 +198,14 @@ class GraphClient:
             self._wait(attempt, wait_hint, "throttled inside $batch")
             pending = sorted(retry)
         return [o or {} for o in out]
+
+
+def _operation(method: str, path: str) -> str:
+    """A request's kind for metrics ("GET delta", "POST $batch", "POST send"): the last
+    path word that is not an id, so the label set stays small."""
+    words = [w for w in path.split("?")[0].split("/") if w]
+    kind = next(
+        (w for w in reversed(words) if w.isascii() and len(w) < 24 and "=" not in w),
+        "mailbox",
+    )
+    return f"{method} {kind.split('(')[0]}"
