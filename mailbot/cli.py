@@ -329,8 +329,9 @@ def cmd_cases(args: argparse.Namespace) -> int:
     from mailbot.views import data, render
 
     app = _app(args.config, connect=False)  # the database only: works offline
-    rows = data.open_cases(app, clock.now())
-    _print_json(rows) if args.json else render.cases_table(rows, app.calendar)
+    now = clock.now()
+    rows = data.open_cases(app, now)
+    _print_json(rows) if args.json else render.cases_table(rows, app.calendar, now)
     return 0
 
 
@@ -353,11 +354,12 @@ def cmd_case(args: argparse.Namespace) -> int:
             return 1
         print(f"case {args.number}: {args.signal} recorded; it takes effect on the next tick")
         return 0
-    detail = data.case_detail(app, args.number, clock.now())
+    now = clock.now()
+    detail = data.case_detail(app, args.number, now)
     if detail is None:
         print(f"no case {args.number}", file=sys.stderr)
         return 1
-    _print_json(detail) if args.json else render.case_view(detail, app.calendar)
+    _print_json(detail) if args.json else render.case_view(detail, app.calendar, now)
     return 0
 
 

@@ -59,6 +59,15 @@ _SLASH_PW = re.compile(
     rf"(?<![\w-])[^\s/]{{1,64}}\s*/\s*(?:{PASSWORD_WORDS})\s*{_EXPLICIT_CUE}?\s*(?P<value>{_VALUE})",
     re.IGNORECASE,
 )
+# "Login with admin / Sommer2026!", "log in as root / toor123", or a well-known account
+# alone, "admin / Sommer2026!": the value must look like a credential (a digit, a symbol
+# or mixed case), so "read / write" and "TCP / IP" stay as written.
+_ACCOUNT_SLASH = re.compile(
+    rf"(?<![\w-])(?:(?:{_LOGIN_WORDS}|log[ -]?in|log[ -]?on|sign[ -]?in)\s+(?:with|as|using|via)\s+"
+    r"[^\s/]{1,64}|(?:admin(?:istrator)?|root|sa|sysadmin|superuser|postgres|dbadmin))"
+    rf"\s*/\s*(?P<value>{_VALUE})",
+    re.IGNORECASE,
+)
 # Key=value pairs of connection strings (SQL, Service Bus, Storage, Event Hubs, Redis).
 _CONN_PAIR = re.compile(
     r"(?<![\w-])(?:password|pwd|accountkey|sharedaccesskey|sharedaccesssignature|"
@@ -273,6 +282,9 @@ def rules(text: str) -> Iterator[Span]:
         for found in pattern.finditer(text):
             if _plausible(found.group("value"), ":"):
                 yield "password", *_value_span(found)
+    for found in _ACCOUNT_SLASH.finditer(text):
+        if _plausible(found.group("value"), "is"):
+            yield "password", *_value_span(found)
     for found in _PASSWORD.finditer(text):
         if _plausible(found.group("value"), found.group("cue")):
             yield "password", *_value_span(found)

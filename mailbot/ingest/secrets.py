@@ -46,7 +46,8 @@ HINTS = (
     "geheim", "jeton", "sig=", "bearer", "private key", "putty", "://", "==", "q~",
     "gh", "npm_", "xox", "login", "user", "benutzer", "zugang", "credential", "identifiant",
     "usuario", "utente", "gebruiker", "usuário", "użytkownik", "account", "konto", "compte",
-    "credenz", "credenc", "inlog", "logowania", "anmelde",
+    "credenz", "credenc", "inlog", "logowania", "anmelde", "admin", "root", "postgres",
+    "log in", "log-in", "log on", "logon", "sign in", "sign-in", "signin", "sa /", "sa/",
 )  # fmt: skip
 
 

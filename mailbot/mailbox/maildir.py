@@ -29,7 +29,7 @@ from pathlib import Path
 
 from mailbot import clock
 from mailbot.mailbox.port import KEY_HEADER, Changes, ItemRef, MailboxError, SentLookup
-from mailbot.mailbox.rfc822 import with_note
+from mailbot.mailbox.rfc822 import with_note, without_sender_headers
 
 _counter = count()
 TRASH_NAMES = ("Trash", "Deleted Items", "Deleted Messages")  # where IMAP clients delete to
@@ -38,6 +38,10 @@ _HOST = socket.gethostname().replace("/", "_").replace(":", "_") or "localhost"
 # A directory listing taken this close to the directory's mtime may miss a file added in
 # the same clock tick, so such a listing is not trusted as a sync state.
 _MTIME_SLACK_NS = 2_000_000_000
+
+
+# mailbot's own reminders in the Inbox: ``<unique name>.mailbot-<outbox key>``.
+_OWN_INBOX_NAME = re.compile(r"\.mailbot-([0-9a-f]{32})$")
 
 
 def _unique_name() -> str:
@@ -175,8 +179,19 @@ class MaildirMailbox:
         return datetime.fromtimestamp(int(found.group(1)), UTC) if found else None
 
     def read(self, ref: ItemRef, max_bytes: int | None = None) -> bytes:
-        with open(self._locate(ref), "rb") as fh:
-            return fh.read() if max_bytes is None else fh.read(max_bytes)
+        path = self._locate(ref)
+        with open(path, "rb") as fh:
+            data = fh.read() if max_bytes is None else fh.read(max_bytes)
+        return without_sender_headers(data) if self._came_in(ref, path) else data
+
+    def _came_in(self, ref: ItemRef, path: Path) -> bool:
+        """Mail that came into the Inbox from outside: anything there but mailbot's own
+        reminders, which mailbot names ``….mailbot-<key>`` (a name no MTA gives, since
+        the key is random) and which carry that key."""
+        if self.path(ref.folder) != self.root:
+            return False
+        own = _OWN_INBOX_NAME.search(ref.key)
+        return not (own and self._header_key(str(path), ref.key) == own.group(1))
 
     def _header_key(self, path: str, base: str) -> str | None:
         """The mailbot key in a file's headers. Cached by the file's base name: a Maildir
@@ -281,14 +296,14 @@ class MaildirMailbox:
         existing = self.keyed_items(self.inbox_folder).get(key) if retry else None
         if existing:
             return existing
+        name = f"{_unique_name()}.mailbot-{key}"  # the key ends the file's name
         if due is not None and self.flag_reminders:
             # IMAP's \Flagged (Maildir flag F), unread: the nearest a Maildir has to a
             # follow-up flag (it carries no due date); the key ends the file's name
-            name = f"{_unique_name()}.{key}"
             return self._deliver(
                 self.inbox_folder, message.as_bytes(), name, "cur", "F", durable=False
             )
-        return self._deliver(self.inbox_folder, message.as_bytes(), durable=False)
+        return self._deliver(self.inbox_folder, message.as_bytes(), name, durable=False)
 
     def complete_reminder(self, key: str) -> None:
         r"""Take \Flagged off the reminder (wherever in the Inbox it is now, whatever
@@ -298,7 +313,11 @@ class MaildirMailbox:
             with os.scandir(folder) as entries:
                 for entry in entries:
                     base, _, info = entry.name.partition(":")
-                    if base.endswith(f".{key}") and info.startswith("2,") and "F" in info:
+                    if (
+                        base.endswith((f".{key}", f"-{key}"))
+                        and info.startswith("2,")
+                        and "F" in info
+                    ):
                         flags = info[2:].replace("F", "")
                         with contextlib.suppress(FileNotFoundError):
                             os.replace(entry.path, folder / f"{base}:2,{flags}")

@@ -30,6 +30,26 @@ def header_lines(headers: Iterable[tuple[str, str]]) -> list[str]:
     ]
 
 
+def without_sender_headers(data: bytes) -> bytes:
+    """``data`` without the header fields only the mailbox itself may say (Keywords,
+    X-Mailbot-*), continuation lines included: for mail that came in from outside,
+    whose sender could write them (every mail mailbot sends carries its key)."""
+    ends = [i for i in (data.find(b"\n\n"), data.find(b"\n\r\n")) if i >= 0]
+    end = min(ends) + 1 if ends else len(data)
+    head = data[:end]
+    lowered = head.lower()
+    if not any(name.encode() in lowered for name in SENDERS_CANNOT_SET):
+        return data
+    kept, dropping = [], False
+    for line in head.split(b"\n"):
+        if line[:1] not in (b" ", b"\t"):
+            name = line.split(b":", 1)[0].strip().lower().decode("latin-1")
+            dropping = b":" in line and name.startswith(SENDERS_CANNOT_SET)
+        if not dropping:
+            kept.append(line)
+    return b"\n".join(kept) + data[end:]
+
+
 def assemble(lines: list[str], key: str | None, categories: Iterable[str], text: str) -> bytes:
     """Headers, our key and categories, then the text body."""
     out = list(lines)

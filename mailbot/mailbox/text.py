@@ -103,6 +103,17 @@ def _visible(markup: str) -> str:
     return "".join(out)
 
 
+# How much of an HTML body the mailbox adapters read: the words worth reading sit at the
+# top (ingest reads the first 64 KB of a Maildir message, HTML included), and a crafted
+# megabyte of tags would otherwise cost a quarter of a second while the cycle lock is held.
+HTML_READ_CHARS = 128 * 1024
+
+
+def body_text(markup: str) -> str:
+    """The text of the first ``HTML_READ_CHARS`` of an HTML body, as the adapters read it."""
+    return html_to_text(markup[:HTML_READ_CHARS])
+
+
 def html_to_text(markup: str) -> str:
     """The text a reader sees in ``markup``: tags dropped, entities decoded, one line per
     block. Linear in ``len(markup)``."""

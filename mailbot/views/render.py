@@ -13,11 +13,23 @@ def _local(cal: BusinessCalendar, iso: str | None) -> str:
     return f"{cal.local(datetime.fromisoformat(iso)):%a %d %b %H:%M}" if iso else "-"
 
 
-def cases_table(rows: list[dict[str, Any]], cal: BusinessCalendar) -> None:
+def _paused(r: dict[str, Any], cal: BusinessCalendar, now: datetime | None) -> str:
+    """ "paused until …: why" while a pause (out-of-office, Pause signal) holds the case."""
+    until = r.get("paused_until")
+    if not until or (now is not None and datetime.fromisoformat(until) <= now):
+        return ""
+    return f"paused until {_local(cal, until)}: {r.get('pause_why') or 'paused'}"
+
+
+def cases_table(
+    rows: list[dict[str, Any]], cal: BusinessCalendar, now: datetime | None = None
+) -> None:
     out = []
     for r in rows:
         n = r["next"] or {}
         why = n.get("reason", "nothing owed: waiting for you or the customer")
+        if paused := _paused(r, cal, now):
+            why = f"{paused}. {why}"
         if r.get("blocked"):
             why = f"BLOCKED: {r['blocked']}. {why}"
         out.append(
@@ -33,7 +45,7 @@ def cases_table(rows: list[dict[str, Any]], cal: BusinessCalendar) -> None:
     print(render_table("Open cases", ("case", "state", "silence (bd)", "next", "when", "why"), out))
 
 
-def case_view(d: dict[str, Any], cal: BusinessCalendar) -> None:
+def case_view(d: dict[str, Any], cal: BusinessCalendar, now: datetime | None = None) -> None:
     print(f"Case {d['number']}  {d['subject']}")
     print(
         f"state: {d['state']}   silence: {d['silence_business_days']:.1f} business days   customer: {d['customer'] or '-'}"
@@ -41,6 +53,8 @@ def case_view(d: dict[str, Any], cal: BusinessCalendar) -> None:
     n = d["next"]
     if n:
         print(f"next: {n['action']} ({n['rule']}) {_local(cal, n['when'])}: {n['reason']}")
+    if paused := _paused(d, cal, now):
+        print(paused)
     if d.get("blocked"):
         print(f"blocked: {d['blocked']}")
     rows = [(_local(cal, e["at"]), e["kind"], e["rule"] or "", e["reason"]) for e in d["timeline"]]

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mailbot.domain.kinds import CaseState
+from mailbot.views import data, render
 from tests import helpers
 from tests.integration.world import World, berlin
 
@@ -95,7 +96,32 @@ def test_the_engineer_is_the_mailbox_not_a_from_header(world):
     assert world.events("signal") == []
 
 
-def test_r15_a_fake_auto_reply_from_a_stranger_pauses_nothing_and_a_real_one_is_capped(world):
+def test_inbound_mailbot_headers_are_not_believed_and_mailbots_own_reminders_still_are(world):
+    """Every mail mailbot sends carries its key, so anyone who got one can copy it: a
+    customer's reply with X-Mailbot-* headers (here those of mailbot's first response) is
+    still the customer's, and an outsider's is still an outsider's. mailbot's own
+    reminders in the Inbox stay its own (none is filed as a stranger's mail)."""
+    first = world.sent()[0]
+    copied = {name: str(first[name]) for name in ("X-Mailbot-Key", "X-Mailbot-Kind")}
+    world.at(berlin(2026, 11, 30, 12)).customer(
+        sender="Eve <eve@evil.example>", subject=REPLY, body="Thanks.", headers=copied
+    )
+    world.tick()
+    assert world.inbox_reminders().count("remind_stranger") == 1
+    world.at(berlin(2026, 11, 30, 13)).customer(
+        subject=REPLY,
+        body="That worked, thank you! You can close the case.",
+        headers={**copied, "Keywords": "Mailbot: Pause"},
+    )
+    world.tick()
+    assert world.case().state == CaseState.RESOLVED
+    assert world.case().hold_until is None
+    assert world.inbox_reminders().count("remind_stranger") == 1
+
+
+def test_r15_a_fake_auto_reply_from_a_stranger_pauses_nothing_and_a_real_one_is_capped(
+    world, capsys
+):
     world.at(berlin(2026, 11, 30, 12)).customer(
         sender="Eve <eve@evil.example>",
         subject="Automatic reply: " + REPLY,
@@ -114,6 +140,12 @@ def test_r15_a_fake_auto_reply_from_a_stranger_pauses_nothing_and_a_real_one_is_
     assert case.paused_until is not None
     days = (case.paused_until - berlin(2026, 11, 30, 13)).days
     assert days <= 31 and "capped" in (case.pause_why or "")
+    # `mailbot cases` shows it: until when, and why
+    now = berlin(2026, 11, 30, 14)
+    render.cases_table(data.open_cases(world.app, now), world.app.calendar, now)
+    table = " ".join(capsys.readouterr().out.split())
+    assert "paused until" in table
+    assert "capped at 30 days" in table
 
 
 names = st.lists(

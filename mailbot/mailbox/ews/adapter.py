@@ -48,7 +48,7 @@ from mailbot.mailbox.ews.connect import FollowupFlag
 from mailbot.mailbox.port import Changes, ItemRef, MailboxError, SentLookup, StateStore
 from mailbot.mailbox.rfc822 import assemble, header_lines, with_note
 from mailbot.mailbox.state import KeyIndex, MemoryState, RecentListings, find_again
-from mailbot.mailbox.text import html_to_text
+from mailbot.mailbox.text import body_text
 
 log = structlog.get_logger("mailbot.ews")
 CATEGORY = "Mailbot"
@@ -123,7 +123,7 @@ def render_rfc822(item: Item) -> bytes:
     text = field("text_body")
     body = field("body")  # asked for instead of TextBody on Exchange 2010
     if text is None and body is not None:
-        text = html_to_text(str(body)) if isinstance(body, HTMLBody) else str(body)
+        text = body_text(str(body)) if isinstance(body, HTMLBody) else str(body)
     return assemble(lines, field("mailbot_key"), field("categories") or [], text or "")
 
 

@@ -31,7 +31,7 @@ from mailbot.mailbox.graph.client import GraphClient, GraphError
 from mailbot.mailbox.port import Changes, ItemRef, MailboxError, SentLookup, StateStore
 from mailbot.mailbox.rfc822 import NOTE_MARK, assemble, header_lines
 from mailbot.mailbox.state import KeyIndex, MemoryState, RecentListings, find_again
-from mailbot.mailbox.text import html_to_text
+from mailbot.mailbox.text import body_text
 
 log = structlog.get_logger("mailbot.graph")
 KEY_PROP = "String {6f0b4b9e-2c44-4d55-9a4f-8d1c1f9a4b21} Name MailbotKey"
@@ -100,7 +100,7 @@ def render_rfc822(item: dict) -> bytes:
     body = item.get("body") or {}
     text = body.get("content") or ""
     if (body.get("contentType") or "").lower() == "html":
-        text = html_to_text(text)
+        text = body_text(text)
     return assemble(lines, _key_of(item), item.get("categories") or [], text)
 
 
