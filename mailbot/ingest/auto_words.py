@@ -119,3 +119,35 @@ BOUNCE_OPENING = re.compile(
     r")",
     re.IGNORECASE,
 )
+# What a notice says of itself near its top: "this is an automated message", "this mailbox
+# is not monitored", in eight languages. People quote such lines, so it is a weak signal:
+# it counts with one more (a no-reply sender, a read-receipt subject, a CRM add-in header).
+AUTOMATED_WORDING = re.compile(
+    r"\b(?:this is an? (?:automated|automatic|auto-generated|system[- ]generated) "
+    r"(?:message|response|reply|notification|notice|e-?mail)|"
+    r"(?:automatically|auto-|system-) ?generated (?:message|e-?mail|notification|notice)|"
+    r"this (?:e-?mail|message|notification) (?:was|has been|is) (?:sent|generated|created) "
+    r"automatically|this (?:mailbox|e-?mail address|address) is not monitored|"
+    r"diese (?:e-mail|nachricht|benachrichtigung) wurde automatisch (?:erstellt|generiert|"
+    r"versendet|verschickt|erzeugt)|automatisch (?:erstellte|generierte|erzeugte) "
+    r"(?:e-mail|nachricht|benachrichtigung)|"
+    r"ceci est un (?:message|e-mail|courriel|mail) automatique|"
+    r"(?:message|e-mail|courriel|mail) (?:généré|envoyé) automatiquement|"
+    r"este es un (?:mensaje|correo(?: electrónico)?) automático|"
+    r"(?:mensaje|correo) (?:generado|enviado) automáticamente|"
+    r"questo è un messaggio (?:automatico|generato automaticamente)|"
+    r"(?:messaggio|e-?mail) (?:generat[oa]|inviat[oa]) automaticamente|"
+    r"dit is een automatisch (?:gegenereerd |verzonden )?(?:bericht|e-?mail)|"
+    r"automatisch (?:gegenereerd|verzonden) (?:bericht|e-?mail)|"
+    r"esta é uma mensagem (?:automática|gerada automaticamente)|"
+    r"(?:mensagem|e-?mail) (?:gerad[oa]|enviad[oa]) automaticamente|"
+    r"(?:ta )?wiadomość (?:została )?(?:wygenerowana|wysłana) automatycznie|"
+    r"to jest (?:automatyczna wiadomość|wiadomość automatyczna))",
+    re.IGNORECASE,
+)
+# A read receipt written as text ("Your message … was read on Monday …").
+READ_WORDING = re.compile(
+    r"\b(?:was read on|wurde am .{1,60} gelesen|a été lu le|fue leído el|è stato letto il|"
+    r"is gelezen op|foi lida em|został[ao]? przeczytan[ya])",
+    re.IGNORECASE,
+)

@@ -13,7 +13,8 @@ the reason is stored with the message and shown in the case timeline.
   opening line.
 - *Weak* signals only count together (two or more): X-Auto-Response-Suppress (Outlook
   add-ins and CRM tools stamp it on mail people write), a postmaster or no-reply sender,
-  List-Unsubscribe alone, X-Loop, a read-receipt subject.
+  List-Unsubscribe alone, X-Loop, a read-receipt subject; in case mail, a new text that
+  says it is automatic ("this is an automated message") or that a message was read.
 
 A human look-alike (a person writing from postmaster@, a CRM add-in's headers, a
 subject like "RE: out of the box config") has at most one weak signal and is not
@@ -28,10 +29,12 @@ from dataclasses import dataclass
 from mailbot.domain.kinds import Direction
 from mailbot.ingest.auto_words import (
     AUTO_REPLY_SUBJECT,
+    AUTOMATED_WORDING,
     BOUNCE_OPENING,
     BOUNCE_SUBJECT,
     OOO_SUBJECT,
     READ_RECEIPT_SUBJECT,
+    READ_WORDING,
     subject_core,
 )
 from mailbot.ingest.context import IngestContext
@@ -260,6 +263,10 @@ def body_signal(msg: IncomingMessage, weak: list[str]) -> Verdict | None:
         return Verdict(DELIVERY_REPORT, f'opening "{found.group(0)[:32]}"')
     if SMTP_WORDING.search(text[:1500]):
         weak.append("SMTP status wording")
+    if AUTOMATED_WORDING.search(text[:1500]):
+        weak.append("says it is automatic")
+    elif READ_WORDING.search(text[:1500]):
+        weak.append("read-receipt wording")
     return None
 
 
@@ -275,7 +282,8 @@ def decide(msg: IncomingMessage) -> Verdict | None:
         if body:
             return body
     if len(weak) >= 2:
-        kind = READ_RECEIPT if "read-receipt subject" in weak else AUTO_GENERATED
+        read = "read-receipt subject" in weak or "read-receipt wording" in weak
+        kind = READ_RECEIPT if read else AUTO_GENERATED
         if "postmaster sender" in weak:
             kind = DELIVERY_REPORT
         return Verdict(kind, " + ".join(weak))

@@ -22,14 +22,23 @@ from datetime import date, datetime
 from mailbot.domain.kinds import Direction
 from mailbot.ingest.context import IngestContext
 from mailbot.ingest.date_words import SUPPORTED
-from mailbot.ingest.dates import clause_after, clause_before, cue_before, mentions, numeric_order
+from mailbot.ingest.dates import (
+    Mention,
+    clause_after,
+    clause_before,
+    cue_before,
+    mentions,
+    numeric_order,
+)
 from mailbot.ingest.intent_words import (
     BY_CUSTOMER,
     COMMITMENT,
     CONDITION_BEFORE,
     CONFIRMED,
+    DATE_PREPOSITION,
     NEGATION_BEFORE,
     NOT_WORKING,
+    THEN,
 )
 from mailbot.ingest.language import reading_languages
 from mailbot.ingest.message import IncomingMessage
@@ -117,23 +126,43 @@ def named_date(
     in the date's clause, or in the next sentence ("… on November 18. I'll get back to
     you then")."""
     day = base.date()
-    langs = tuple(languages)
-    for m in mentions(text, day, langs, order):
-        if m.weak or m.when is None or m.when <= day:
+    found: tuple[date, str] | None = None
+    until_end = -1
+    for m in mentions(text, day, tuple(languages), order):
+        if m.when is None or m.when <= day:
             continue
-        cue, _ = cue_before(text, m, ("PAST_BEFORE",), SUPPORTED)
-        if cue:
+        if m.weak and not DATE_PREPOSITION.search(text[max(0, m.start - 12) : m.start]):
+            continue  # "4.12" alone may be a version; "on 12/15" is a date
+        if found is not None and m.start > until_end:
+            break
+        cue, _ = cue_before(text, m, ("PAST_BEFORE", "UNTIL_BEFORE"), SUPPORTED)
+        if cue == "PAST_BEFORE":
             continue  # "since Monday", "last Thursday"
-        before = clause_before(text, m.start, 120)
-        after = clause_after(text, m.end, 160)
-        sentence = f"{before}{text[m.start : m.end]}{after}"
-        if COMMITMENT.search(sentence.lower()):
-            return m.when, " ".join(sentence.split())[:200]
-        following = text[m.end : m.end + 160].lower()
-        if re.search(r"\b(?:then|dann|alors|entonces|allora|dan|então|wtedy)\b", following) and (
-            COMMITMENT.search(following)
-        ):
-            return m.when, " ".join(sentence.split())[:200]
+        words = _commitment(text, m)
+        if words is None:
+            continue
+        if found is not None:
+            return m.when, words
+        if cue != "UNTIL_BEFORE":
+            return m.when, words
+        # "on site until Thursday, so I can test on Friday": a later date in the same
+        # sentence is the one named for the work; the "until" date only if none follows
+        found, until_end = (m.when, words), m.end + 160
+    return found
+
+
+def _commitment(text: str, m: Mention) -> str | None:
+    """The sentence of ``m`` if it, or the next one pointing back ("then"), says what the
+    customer will do on that date."""
+    before = clause_before(text, m.start, 120)
+    after = clause_after(text, m.end, 160)
+    sentence = f"{before}{text[m.start : m.end]}{after}"
+    words = " ".join(sentence.split())[:200]
+    if COMMITMENT.search(sentence.lower()):
+        return words
+    following = text[m.end : m.end + 160].lower()
+    if THEN.search(following) and COMMITMENT.search(following):
+        return words
     return None
 
 

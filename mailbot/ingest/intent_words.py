@@ -104,7 +104,8 @@ CONFIRMED = _compile(
     r"(?:u kunt|je kunt|jullie kunnen|mag) (?:de case|het ticket|de zaak|de melding) (?:sluiten|afsluiten)",
     # pt
     r"(?:já )?(?:está )?funciona(?:ndo)?(?: agora| corretamente| perfeitamente)?", r"funcionou",
-    r"(?:o )?problema (?:está |foi )?resolvido", r"(?:podem|pode) (?:fechar|encerrar) (?:o caso|o chamado|o ticket|a solicitação)",
+    r"(?:já )?está a funcionar", r"(?:o )?problema (?:está |foi )?resolvido",
+    r"(?:podem|pode) (?:fechar|encerrar) (?:o caso|o chamado|o ticket|a solicitação|o pedido|o processo)",
     # pl
     r"(?:teraz |już )?działa(?: poprawnie| prawidłowo| bez problemu)?", r"zadziałało", r"problem (?:został |jest )?rozwiązany",
     r"(?:można|możecie|może pan|może pani) zamknąć (?:zgłoszenie|sprawę|ticket)",
@@ -123,6 +124,11 @@ PHONE = _compile(
     r"please (?:call|phone|ring) me", r"call me (?:at|on|back|please|when)", r"give me a (?:call|ring)",
     r"(?:prefer|rather have|would like) a (?:call|phone call)", r"reach me (?:by|on the) phone", r"(?:can|could) you (?:please )?call me",
     r"by phone rather than (?:e-?mail|mail)", r"(?:discuss|talk) (?:this )?(?:by|on the|over the) phone",
+    r"(?:have|schedule|set up|arrange|jump on|hop on|do) a (?:quick |short |brief )?(?:call|phone call|teams call)",
+    r"(?:kurz|gerne) telefonieren", r"(?:ein|einen) (?:kurzes |kurzen )?(?:telefonat|anruf)", r"können wir telefonieren",
+    r"(?:un|faire un) (?:appel|point téléphonique)(?: rapide)?", r"(?:hacer|tener) una (?:llamada|reunión telefónica)",
+    r"(?:fare|fissare) una (?:chiamata|telefonata)", r"sentirci al telefono", r"even bellen", r"kunnen we (?:even )?bellen",
+    r"(?:fazer|marcar|ter) uma (?:chamada|ligação|call)", r"(?:porozmawiać|rozmowa) telefoniczn(?:ie|a)",
     r"rufen sie mich (?:bitte )?(?:gerne )?an", r"bitte rufen sie", r"telefonisch erreichbar", r"lieber telefon(?:isch|ieren)",
     r"(?:können|könnten) sie mich (?:bitte )?anrufen",
     r"appelez-moi", r"merci de m'appeler", r"pouvez-vous m'appeler", r"je préfère (?:un appel|être appelé)",
@@ -167,4 +173,25 @@ COMMITMENT = _compile(
     r"não antes",
     r"przetestuję|przetestujemy|wyślę|wyślemy|dam znać|damy znać|odpowiem|sprawdzę|sprawdzimy|odezwę się|odezwiemy się|"
     r"będę mógł|będę mogła|będziemy mogli|nie wcześniej",
+    # first-person futures by their endings ("verificheremo", "enviaremos", "testerai",
+    # "enviarei"); "però" (but) ends like one and is left out
+    r"(?!però)[^\W\d_]{2,}(?:erò|irò|eremo|iremo)|[^\W\d_]{2,}(?:aré|eré|iré|aremos|eremos|iremos)|"
+    r"[^\W\d_]{3,}(?:erai|irai|errai|erons|errons)|[^\W\d_]{2,}(?:arei|erei|irei)|"
+    r"faremo sapere|faccio sapere|facciamo sapere|te kunnen (?:sturen|testen|leveren|installeren)|"
+    r"(?:ver)?sturen|verwachten|plannen|gepland|zullen we|wir werden|we plan|we expect|expect to",
 )  # fmt: skip
+# Words in the next sentence that point back at the date ("… on 18 November. I'll get back
+# to you then", "… ends on January 11th; we'll deploy after that").
+THEN = re.compile(
+    r"(?<!\w)(?:then|after that|afterwards|that day|on that day|by then|from then|dann|danach|an dem tag|"
+    r"an diesem tag|alors|après|ce jour-là|à ce moment-là|entonces|después|ese día|allora|dopo|quel giorno|"
+    r"dan|daarna|die dag|então|depois|nesse dia|wtedy|potem|tego dnia)(?!\w)"
+)
+# Words right before a numeric date without a year ("on 12/15", "am 4.12"): then it is a
+# date, not a version number.
+DATE_PREPOSITION = re.compile(
+    r"(?<!\w)(?:on|by|before|after|until|from|am|bis|ab|vor|nach|zum|le|du|au|avant|après|el|del|"
+    r"antes del|hasta el|il|entro il|prima del|dal|op|voor|na|tot|vanaf|em|no dia|dia|até|antes de|"
+    r"dnia|przed|po|do)\s*$",
+    re.IGNORECASE,
+)

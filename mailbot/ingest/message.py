@@ -26,8 +26,13 @@ _ADDR = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+$")
 
 
 def _clean(value: str) -> str:
-    """Undo surrogate escapes from non-UTF-8 header bytes, and keep it on one line."""
-    value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    """Undo surrogate escapes from raw 8-bit header bytes (UTF-8 as RFC 6532 allows, else
+    Windows-1252, what old clients send), and keep it on one line."""
+    data = value.encode("utf-8", "surrogateescape")
+    try:
+        value = data.decode("utf-8")
+    except UnicodeDecodeError:
+        value = data.decode("cp1252", "replace")
     return " ".join(value.split())
 
 
@@ -40,7 +45,7 @@ def _address(raw: str) -> str:
 def _decode(raw: Any) -> str:
     if raw is None:
         return ""
-    text = str(raw)
+    text = _clean(str(raw))
     if "=?" in text:
         with contextlib.suppress(ValueError, LookupError, UnicodeError):
             text = str(make_header(decode_header(text)))
@@ -111,7 +116,9 @@ class IncomingMessage:
         """The headers by lower-case name: the filters ask for some fifty, and the
         parser's own lookup walks every header each time."""
         index: dict[str, list[Any]] = {}
-        for name, value in self.headers.items():
+        # raw_items: compat32's items() wraps 8-bit values in a Header whose str() is
+        # mojibake ("NÃ£o Ã© possÃ­vel entregar"); the raw value keeps the bytes.
+        for name, value in self.headers.raw_items():
             index.setdefault(name.lower(), []).append(value)
         return index
 

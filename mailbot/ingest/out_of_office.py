@@ -21,13 +21,14 @@ from mailbot.ingest.language import reading_languages
 from mailbot.ingest.message import IncomingMessage
 from mailbot.ingest.return_date import return_date
 
-_BLANKS = re.compile(r"\n[ \t]*\n\s*")
+_BLANKS = re.compile(r"(?<!:)[ \t]*\n[ \t]*\n\s*")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\n]+")
 
 
 def flatten(text: str) -> str:
     """Whitespace for reading dates: a paragraph break stays, every other run is a space
-    (a date split across lines or HTML tags reads as one)."""
+    (a date split across lines or HTML tags reads as one). A break after a colon is a
+    label and its value in table cells ("Abwesend bis:" | "11.12.2026"): a space."""
     paragraphs = _BLANKS.split(text)
     return "\n\n".join(_SPACES.sub(" ", p).strip() for p in paragraphs if p.strip())
 

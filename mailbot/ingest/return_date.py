@@ -16,13 +16,16 @@ The first mention that yields a first day back after the message's day wins.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
-from mailbot.ingest.date_words import SUPPORTED
+from mailbot.ingest.date_words import RANGE_BETWEEN, SUPPORTED
 from mailbot.ingest.dates import (
     Budget,
     Mention,
+    _alternation,
     clause_before,
     cue_before,
     cue_pattern,
@@ -66,19 +69,34 @@ def _range_end(text: str, first: Mention, second: Mention, languages: tuple[str,
     return bool(pattern and words and pattern.fullmatch(words[0]) and len(words) <= 3)
 
 
+@lru_cache(maxsize=16)
+def _bare_day_range(languages: tuple[str, ...]) -> re.Pattern[str]:
+    """A day number and a range connector just before a date: "7–11 December", "du 7 au
+    11 décembre", "vom 7. bis 11. Dezember", "od 7 do 11 grudnia"."""
+    words = [w for lang in languages for w in RANGE_BETWEEN.get(lang, ())]
+    return re.compile(
+        rf"(?<![\d:./,-])(?:[1-9]|[12]\d|3[01])(?:\.|st|nd|rd|th|er|º)?\s*"
+        rf"(?:{_alternation(words)})(?:\s+(?:the|dem|zum|le|el|il|de|a|o))?\s*$",
+        re.IGNORECASE,
+    )
+
+
 def _role(
     text: str, m: Mention, prev: Mention | None, languages: tuple[str, ...]
 ) -> tuple[str | None, str]:
     """What the mention means in an out-of-office text, and the cue words."""
     if prev is not None and _range_end(text, prev, m, languages):
         return UNTIL, text[prev.start : m.end]
+    bare = _bare_day_range(languages).search(text, max(0, m.start - 32), m.start)
+    if bare:
+        return UNTIL, text[bare.start() : m.end]
     cue, words = cue_before(text, m, (RETURN, UNTIL, FROM, PAST), languages)
     presence_after = words_after(text, m, "PRESENCE_AFTER", languages)
     absence_after = words_after(text, m, "ABSENCE", languages)
     if cue == FROM:
         if presence_after:  # "ab dem 8.12. wieder da"
             return RETURN, words
-        if absence_after or clause_says(text, m, "ABSENCE", languages):
+        if absence_after or _absence_nearer(text, m, languages):
             return FROM, words  # "from 30 November I am on leave": the absence starts
         return RETURN, words
     if cue in (RETURN, UNTIL, PAST):
@@ -88,6 +106,18 @@ def _role(
     if absence_after or clause_says(text, m, "ABSENCE", languages):
         return UNTIL, absence_after or ""  # "out of the office tomorrow": that day away
     return None, ""
+
+
+def _absence_nearer(text: str, m: Mention, languages: tuple[str, ...]) -> bool:
+    """Whether the mention's clause, before it, last says the writer is away rather than
+    back: "away from 7 December" starts an absence, "out, back in the office from 9
+    December" (a return phrase after the absence) names the return."""
+    clause = clause_before(text, m.start, 80)
+    away = cue_pattern("ABSENCE", languages)
+    back = cue_pattern(RETURN, languages)
+    last_away = max((f.end() for f in away.finditer(clause)), default=-1) if away else -1
+    last_back = max((f.end() for f in back.finditer(clause)), default=-1) if back else -1
+    return last_away > last_back
 
 
 def clause_says(text: str, m: Mention, table: str, languages: tuple[str, ...]) -> bool:

@@ -39,6 +39,12 @@ _PASSWORD = re.compile(
     rf"(?<![\w-])(?:{PASSWORD_WORDS})\b{_FILLER}\s*(?P<cue>{_EXPLICIT_CUE}|\b{_VERB_CUE}\b\s*:?)\s*(?P<value>{_VALUE})",
     re.IGNORECASE,
 )
+# "password Qw3rty!Zx", "we use the password S3cr3t-Pa55": no cue at all, so the value
+# must look like a password beyond doubt (see _strong).
+_BARE_PASSWORD = re.compile(
+    rf"(?<![\w-])(?:{PASSWORD_WORDS})\s+(?P<value>[^\s\"'`<>()\[\]]{{6,64}})",
+    re.IGNORECASE,
+)
 _KEY = re.compile(
     rf"(?<![\w-]){KEY_WORDS}\b{_FILLER}\s*(?P<cue>{_EXPLICIT_CUE}|\b{_VERB_CUE}\b\s*:?)\s*(?P<value>{_VALUE})",
     re.IGNORECASE,
@@ -222,6 +228,19 @@ def _plausible(value: str, cue: str) -> bool:
     )
 
 
+def _strong(value: str) -> bool:
+    """A value with no cue before it: letters and digits and a symbol or both cases
+    ("Qw3rty!Zx", "Winter2026"; not "SHA256", "reset", "123456")."""
+    bare = value.rstrip(".,;:!?)")
+    if len(bare) < 6 or bare.lower() in NOT_A_VALUE:
+        return False
+    letters = [c for c in bare if c.isalpha()]
+    digits = any(c.isdigit() for c in bare)
+    symbol = bool(re.search(r"[^\w]", bare))
+    mixed = any(c.isupper() for c in letters) and any(c.islower() for c in letters)
+    return bool(letters) and digits and (symbol or mixed)
+
+
 def _value_span(found: re.Match[str]) -> tuple[int, int]:
     start, end = found.span("value")
     value = found.group("value")
@@ -287,6 +306,9 @@ def rules(text: str) -> Iterator[Span]:
             yield "password", *_value_span(found)
     for found in _PASSWORD.finditer(text):
         if _plausible(found.group("value"), found.group("cue")):
+            yield "password", *_value_span(found)
+    for found in _BARE_PASSWORD.finditer(text):
+        if _strong(found.group("value")):
             yield "password", *_value_span(found)
     for found in _KEY.finditer(text):
         value = found.group("value").strip("\"'`").rstrip(".,;)")

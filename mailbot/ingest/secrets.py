@@ -110,6 +110,9 @@ def _jwt_candidates(text: str) -> list[str]:
     return tokens
 
 
+GENERIC_KINDS = frozenset({"password", "access key"})
+
+
 def find_secrets(text: str) -> list[Finding]:
     """Every secret in ``text``, without overlaps, in text order; the earlier rule wins
     where two overlap (plugins first: their kinds are the most specific)."""
@@ -121,7 +124,10 @@ def find_secrets(text: str) -> list[Finding]:
     if any(h in lowered for h in HINTS):
         spans.extend(rules(text))
     chosen: list[Finding] = []
-    for kind, start, end in sorted(spans, key=lambda s: (s[1], -(s[2] - s[1]))):
+    # at one start the specific kind names the finding ("connection string" over the
+    # "password" of its Password= pair, "security token" over a "token is eyJ…" key)
+    order = sorted(spans, key=lambda s: (s[1], s[0] in GENERIC_KINDS, -(s[2] - s[1])))
+    for kind, start, end in order:
         if end <= start:
             continue
         if chosen and start < chosen[-1].end:
