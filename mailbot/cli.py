@@ -8,11 +8,21 @@ import os
 import sys
 from typing import Any
 
+EXIT_USAGE = 1
 EXIT_CONFIG = 2
 
 
+class UsageError(Exception):
+    """A wrong command line: one line and exit 1, as every other failure is one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message} (see: {self.prog} --help)")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="mailbot",
         description="Files a support engineer's case mail, tracks customer silence in business time, "
         "drafts the process emails into an approval folder and sends only what was approved.",
@@ -346,19 +356,19 @@ def cmd_case(args: argparse.Namespace) -> int:
                 "mailbot case N mark SIGNAL: which signal? " + ", ".join(signals.SIGNALS),
                 file=sys.stderr,
             )
-            return EXIT_CONFIG
+            return EXIT_USAGE
         try:
             signals.add(app, args.number, args.signal, clock.now(), value=args.value)
         except (signals.UnknownSignal, LookupError) as exc:
             print(str(exc).strip("'\""), file=sys.stderr)
-            return 1
+            return EXIT_USAGE
         print(f"case {args.number}: {args.signal} recorded; it takes effect on the next tick")
         return 0
     now = clock.now()
     detail = data.case_detail(app, args.number, now)
     if detail is None:
         print(f"no case {args.number}", file=sys.stderr)
-        return 1
+        return EXIT_USAGE
     _print_json(detail) if args.json else render.case_view(detail, app.calendar, now)
     return 0
 
@@ -424,7 +434,7 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
                 print(f"{i}: {q.retry(app, i, clock.now())}")
     except q.NotQuarantined as exc:
         print(str(exc), file=sys.stderr)
-        return 1
+        return EXIT_USAGE
     return 0
 
 
@@ -509,8 +519,12 @@ def _rehearsal_clock(command: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command. Every failure ends as one line on stderr and a documented exit
-    code (mailbot/errors.py): 2 config, 3 mailbox, 4 database, 5 internal."""
-    args = _parser().parse_args(argv)
+    code (mailbot/errors.py): 1 usage, 2 config, 3 mailbox, 4 database, 5 internal."""
+    try:
+        args = _parser().parse_args(argv)
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
     from mailbot.files import secure_umask
     from mailbot.logs import configure
 
@@ -520,17 +534,54 @@ def main(argv: list[str] | None = None) -> int:
         refused = _rehearsal_clock(args.command)
         if refused:
             return refused
-        return COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError as exc:
+        if _stdout_closed():  # `mailbot cases | head`: the reader has all it wanted
+            _stdout_to_devnull()
+            return 0
+        return _fail(exc)  # a socket or a file of mailbot's own: a real failure
     except Exception as exc:
-        if os.environ.get("MAILBOT_DEBUG") == "1":
-            raise
-        from mailbot.errors import describe
+        return _fail(exc)
 
-        code, line = describe(exc)
-        print(line, file=sys.stderr)
-        return code
+
+def _fail(exc: Exception) -> int:
+    """The one line and exit code of a failure (the traceback with MAILBOT_DEBUG=1)."""
+    if os.environ.get("MAILBOT_DEBUG") == "1":
+        raise exc
+    from mailbot.errors import describe
+
+    code, line = describe(exc)
+    print(line, file=sys.stderr)
+    return code
+
+
+def _stdout_closed() -> bool:
+    """Whether stdout is a pipe nobody reads any more."""
+    import select
+
+    try:
+        fd = sys.stdout.fileno()
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in poller.poll(0))
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _stdout_to_devnull() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush of what is still
+    buffered for a closed pipe is silent."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 if __name__ == "__main__":

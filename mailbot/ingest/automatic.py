@@ -167,7 +167,9 @@ def _subject(msg: IncomingMessage) -> Verdict | None:
 def strong_header_signal(msg: IncomingMessage) -> Verdict | None:
     """The first strong signal in the headers, strongest first."""
     h = msg.raw_headers
-    if h.get(KEY_HEADER):
+    # mailbot's own mail is from the engineer's address; a customer who writes the key
+    # header (forged, or copied from mail mailbot sent them) is still the customer
+    if h.get(KEY_HEADER) and msg.direction != Direction.CUSTOMER:
         return Verdict(OWN, KEY_HEADER)
     report = _report(_content_type(msg))
     if report:

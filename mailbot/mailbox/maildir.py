@@ -29,7 +29,7 @@ from pathlib import Path
 
 from mailbot import clock
 from mailbot.mailbox.port import KEY_HEADER, Changes, ItemRef, MailboxError, SentLookup
-from mailbot.mailbox.rfc822 import with_note, without_sender_headers
+from mailbot.mailbox.rfc822 import recipients, with_note, without_sender_headers
 
 _counter = count()
 TRASH_NAMES = ("Trash", "Deleted Items", "Deleted Messages")  # where IMAP clients delete to
@@ -494,13 +494,7 @@ def smtp_transmitter(
 
     def transmit(data: bytes, key: str) -> None:
         msg = message_from_bytes(data, policy=SMTP)
-        rcpts = [
-            addr
-            for _, addr in getaddresses(
-                msg.get_all("To", []) + msg.get_all("Cc", []) + msg.get_all("Bcc", [])
-            )
-            if addr
-        ]
+        rcpts = recipients(msg)
         sender = next((addr for _, addr in getaddresses(msg.get_all("From", [])) if addr), None)
         if not rcpts or not sender:
             raise MailboxError(

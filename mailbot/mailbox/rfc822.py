@@ -11,6 +11,7 @@ key, kept by Exchange as a named property, becomes the key header.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from email.message import Message
 
 from mailbot.mailbox.port import KEY_HEADER
 
@@ -48,6 +49,23 @@ def without_sender_headers(data: bytes) -> bytes:
         if not dropping:
             kept.append(line)
     return b"\n".join(kept) + data[end:]
+
+
+def recipients(msg: Message) -> list[str]:
+    """The addresses in To, Cc and Bcc that can be delivered to (``local@domain``): what
+    is left after an engineer's edit may be empty or mangled."""
+    from email.utils import getaddresses
+
+    fields = [str(v) for name in ("To", "Cc", "Bcc") for v in msg.get_all(name, [])]
+    return [addr for _, addr in getaddresses(fields) if "@" in addr.strip("@")]
+
+
+def recipients_of(data: bytes) -> list[str]:
+    """:func:`recipients` of a message's bytes (its headers only are parsed)."""
+    from email.parser import BytesHeaderParser
+    from email.policy import compat32
+
+    return recipients(BytesHeaderParser(policy=compat32).parsebytes(data))
 
 
 def assemble(lines: list[str], key: str | None, categories: Iterable[str], text: str) -> bytes:

@@ -35,6 +35,7 @@ from mailbot.domain.policy import Decision
 from mailbot.domain.policy.cadence import closure_date_for
 from mailbot.domain.policy.supersede import retire_reason
 from mailbot.mailbox.port import MailboxError, SentLookup
+from mailbot.mailbox.rfc822 import recipients_of
 from mailbot.outbound.compose import (
     build_message,
     case_subject,
@@ -655,6 +656,9 @@ def _closed(s: Session, case: Case, row: Outbox) -> bool:
     return bool(case.closed_at and case.closed_at >= row.created_at)
 
 
+BLOCKING_RULES = ("R25", "R02")  # what _block holds an approved draft for
+
+
 def _no_open_row(state: OutboxState, blocked: bool = False):  # type: ignore[no-untyped-def]
     def done(s: Session, case: Case, row: Outbox) -> bool:
         q = (
@@ -662,8 +666,10 @@ def _no_open_row(state: OutboxState, blocked: bool = False):  # type: ignore[no-
             .select_from(Outbox)
             .where(Outbox.case_id == case.id, Outbox.state == state, Outbox.audience == "customer")
         )
-        if blocked:
-            q = q.where(Outbox.blocked_reason.like("%(R25)%"))
+        if blocked:  # held by _block until the engineer mends the draft
+            q = q.where(
+                or_(*(Outbox.blocked_reason.like(f"%({rule})%") for rule in BLOCKING_RULES))
+            )
         return not s.scalar(q)
 
     return done
@@ -833,9 +839,14 @@ def _release_one(app: App, s: Session, row: Outbox, case: Case | None, ref, now:
         else:
             _transition(s, row, OutboxState.FAILED, now)
         return "skip"
-    left = _left_in_draft(row, app.mailbox.read(ref))
+    data = app.mailbox.read(ref)
+    left = _left_in_draft(row, data)
     if left and case is not None:
         _block(app, s, case, row, now, f"it still contains {left[0]!r} (R25)")
+        return "skip"
+    if case is not None and not recipients_of(data):  # the engineer's edit left nobody
+        why = "it has no recipient address left in To, Cc or Bcc (R02)"
+        _block(app, s, case, row, now, why, rule="R02")
         return "skip"
     recent = s.scalar(
         select(func.count())
@@ -940,15 +951,15 @@ def _claim_for_sending(s: Session, row: Outbox, now: datetime) -> bool:
     return claimed == 1
 
 
-def _block(app: App, s: Session, case: Case, row: Outbox, now: datetime, why: str) -> None:
+def _block(
+    app: App, s: Session, case: Case, row: Outbox, now: datetime, why: str, rule: str = "R25"
+) -> None:
     """Keep the row approved but unsent, tell the engineer once."""
     row.send_at = now + timedelta(minutes=1)
     if row.blocked_reason != why:
         row.blocked_reason = why
-        record(s, case.id, now, "blocked", f"{row.kind} not sent: {why}", "R25", key=row.key)
-        reminder = Decision(
-            MailKind.REMIND_BLOCKED, "R25", why, now, {"draft_subject": row.subject}
-        )
+        record(s, case.id, now, "blocked", f"{row.kind} not sent: {why}", rule, key=row.key)
+        reminder = Decision(MailKind.REMIND_BLOCKED, rule, why, now, {"draft_subject": row.subject})
         plan_row(app, s, case, reminder, now)
 
 

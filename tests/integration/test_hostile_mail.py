@@ -114,3 +114,45 @@ def test_r25_template_syntax_from_the_customer_is_sent_literally(tmp_path, db_ur
         assert w.events("blocked") == []
     finally:
         w.close()
+
+
+def test_a_customer_cannot_pass_their_mail_off_as_mailbots_own(tmp_path, db_url):
+    """mailbot's key header in customer mail (forged, or copied from mail mailbot sent
+    them) does not make it mailbot's own: the case opens and gets its first response."""
+    from tests.integration.world import World
+
+    w = World(tmp_path, db_url, berlin(2026, 11, 30, 9, 30))
+    try:
+        w.customer(
+            headers={
+                "X-Mailbot-Key": "0123456789abcdef0123456789abcdef",
+                "X-Mailbot-Kind": "first_response",
+            }
+        )
+        w.tick()
+        assert w.draft_kinds() == ["first_response"]
+    finally:
+        w.close()
+
+
+def test_an_approved_draft_left_without_a_recipient_is_held_and_the_engineer_told(tmp_path, db_url):
+    """The engineer emptied To and Cc (or left an address mangled) before approving: the
+    draft is not handed to the MTA as if sent; it waits in Approved and they are told."""
+    from tests.integration.world import World
+
+    w = World(tmp_path, db_url, berlin(2026, 11, 30, 9, 30))
+    try:
+        w.customer()
+        w.tick()
+        (draft,) = w.drafts()
+        text = draft.read_text()
+        text = text.replace(f"To: {helpers.CUSTOMER}", "To: <<<maria,,,")
+        draft.write_text(text.replace(f"Cc: {helpers.SUPPORT}", "Cc: "))
+        w.approve(edit=False)
+        w.at(berlin(2026, 11, 30, 10)).tick()
+        assert w.sent() == []
+        (blocked,) = w.events("blocked")
+        assert "no recipient" in blocked.reason
+        assert "remind_blocked" in w.inbox_reminders()
+    finally:
+        w.close()
