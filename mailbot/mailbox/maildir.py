@@ -34,6 +34,11 @@ from mailbot.mailbox.rfc822 import recipients, with_note, without_sender_headers
 _counter = count()
 TRASH_NAMES = ("Trash", "Deleted Items", "Deleted Messages")  # where IMAP clients delete to
 _DELIVERY_TIME = re.compile(r"^(\d{9,11})\.")  # Maildir names start with the delivery time
+# The key header on one unfolded line (what mailbot writes); anything else is parsed.
+_KEY_LINE = re.compile(
+    rb"^" + re.escape(KEY_HEADER.encode()) + rb":[ \t]*([\x21-\x7e]*)[ \t]*\r?\n(?![ \t])",
+    re.IGNORECASE | re.MULTILINE,
+)
 _HOST = socket.gethostname().replace("/", "_").replace(":", "_") or "localhost"
 # A directory listing taken this close to the directory's mtime may miss a file added in
 # the same clock tick, so such a listing is not trusted as a sync state.
@@ -206,12 +211,17 @@ class MaildirMailbox:
                 head = fh.read(16384)
         except FileNotFoundError:
             return None
-        end = head.find(b"\n\n")
-        headers = BytesHeaderParser(policy=compat32).parsebytes(
-            head if end < 0 else head[: end + 1]
-        )
-        key = headers.get(KEY_HEADER)
-        key = str(key).strip() if key else None
+        ends = [i for i in (head.find(b"\n\n"), head.find(b"\n\r\n")) if i >= 0]
+        end = min(ends) if ends else -1
+        found = _KEY_LINE.search(head, 0, end + 1) if end >= 0 else None
+        if found:  # a regular expression over the header block: a seventh of a parse
+            key = found.group(1).decode("ascii") or None
+        else:
+            headers = BytesHeaderParser(policy=compat32).parsebytes(
+                head if end < 0 else head[: end + 1]
+            )
+            key = headers.get(KEY_HEADER)
+            key = str(key).strip() if key else None
         self._key_cache[base] = key
         return key
 

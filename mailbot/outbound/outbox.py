@@ -306,13 +306,15 @@ def _materialise_batch(app: App, s: Session, batch: list[int], now: datetime) ->
     (the attempt markers, then the results)."""
     rows = list(s.scalars(select(Outbox).where(Outbox.id.in_(batch)).order_by(Outbox.id)))
     case_ids = {r.case_id for r in rows if r.case_id is not None}
-    if case_ids:
-        list(s.scalars(select(Case).where(Case.id.in_(case_ids))))  # into the session
+    # into the session, and held here: its identity map holds objects weakly, so cases
+    # nothing refers to would be dropped and loaded again one query each
+    cases = list(s.scalars(select(Case).where(Case.id.in_(case_ids)))) if case_ids else []
     _mark_attempts(s, rows)
     with s.no_autoflush:  # written once, at the commit
         for row in rows:
             _materialise_one(app, s, row, now)
     s.commit()
+    del cases
     return len(rows)
 
 
@@ -481,6 +483,13 @@ def scan_approvals(app: App, now: datetime) -> None:
         awaiting = box.keyed_items(f.awaiting_approval)
         approved.update(box.keyed_items(f.approved))
         rejected = box.keyed_items(f.rejected)
+        # A draft still waiting in Awaiting Approval has no verdict: nothing to read or
+        # commit for it (a commit per row would expire, and reload, every other row).
+        drafted = [
+            row
+            for row in drafted
+            if row.key in approved or row.key in rejected or row.key not in awaiting
+        ]
         for row in drafted:
             try:
                 _verdict(app, s, row, approved, awaiting, rejected, now)
@@ -712,8 +721,16 @@ def complete_reminders(app: App, now: datetime) -> int:
                 Outbox.sent_at > now - timedelta(days=REMINDER_WATCH_DAYS),
             )
         )
-        for row in list(rows):
-            case = s.get(Case, row.case_id) if row.case_id is not None else None
+        rows = list(rows)
+        ids = sorted({row.case_id for row in rows if row.case_id is not None})
+        cases: dict[int, Case] = {}
+        for start in range(0, len(ids), 500):  # one query for the cases, not one each
+            cases.update(
+                (c.id, c)
+                for c in s.scalars(select(Case).where(Case.id.in_(ids[start : start + 500])))
+            )
+        for row in rows:
+            case = cases.get(row.case_id) if row.case_id is not None else None
             if case is None or not any(t(s, case, row) for t in REMINDER_DONE[MailKind(row.kind)]):
                 continue
             try:
