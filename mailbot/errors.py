@@ -11,6 +11,15 @@ EXIT_MAILBOX = 3  # the mailbox could not be reached, or refused
 EXIT_DATABASE = 4  # the database could not be reached, or its schema cannot be upgraded
 EXIT_INTERNAL = 5  # a bug in mailbot: the log has the details (MAILBOT_DEBUG=1 shows a traceback)
 EXIT_UNHEALTHY = 6  # `mailbot status`: no good cycle recently (not an error of the command)
+EXIT_FILES = 7  # a file or folder mailbot needs cannot be read or written (a path, rights, disk)
+
+_FILE_FIXES = {
+    "PermissionError": "give the user mailbot runs as the right to it, or change the path",
+    "FileNotFoundError": "create it, or correct the path in the config",
+    "NotADirectoryError": "the path names a file where a folder is expected: correct it",
+    "IsADirectoryError": "the path names a folder where a file is expected: correct it",
+    "FileExistsError": "a file is in the way: move it, or change the path",
+}
 
 
 def describe(exc: BaseException) -> tuple[int, str]:
@@ -28,7 +37,8 @@ def describe(exc: BaseException) -> tuple[int, str]:
     name = type(exc).__name__
     if isinstance(exc, OSError):
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-        return EXIT_INTERNAL, f"file system: {name}{where}: {exc.strerror or exc}"
+        fix = _FILE_FIXES.get(name, "check the path, its permissions and the free disk space")
+        return EXIT_FILES, f"file system: {name}{where}: {exc.strerror or exc}; {fix}"
     return EXIT_INTERNAL, f"internal error ({name}); run again with MAILBOT_DEBUG=1 for details"
 
 

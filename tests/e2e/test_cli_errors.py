@@ -42,3 +42,16 @@ def test_a_reader_that_stops_reading_is_not_a_failure(tmp_path, capsys, monkeypa
         assert cli.main(["cases", "--config", str(path)]) == 0
         monkeypatch.undo()
     assert capsys.readouterr().err == ""
+
+
+def test_a_path_that_cannot_be_used_is_one_line_exit_7_with_the_fix(tmp_path, capsys):
+    """A data directory whose place is taken by a file: the file system, not a bug."""
+    data = helpers.config_dict(tmp_path, f"sqlite:///{tmp_path / 'm.db'}")
+    blocker = tmp_path / "data"
+    blocker.write_text("a file where the data directory should be")
+    path = helpers.write_toml(tmp_path / "m.toml", data)
+    helpers.deliver(tmp_path / "Maildir", helpers.mail())
+    assert cli.main(["tick", "--config", str(path)]) == 7
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("file system:"), err
+    assert str(blocker) in err and "change the path" in err, err
