@@ -143,7 +143,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     if settings.mailbox.kind == "maildir":
         root = settings.mailbox.maildir_path
         if not root.exists():
-            problems.append(f"{settings.source}: [mailbox.maildir.path] {root} does not exist")
+            problems.append(
+                f"{settings.source}: [mailbox.maildir.path] {root} does not exist: point it at "
+                f"your Maildir, or create an empty one with: mkdir -p {root}/cur {root}/new "
+                f"{root}/tmp (mailbot then adds its own folders inside it)"
+            )
     if problems:
         for line in problems:
             print(line, file=sys.stderr)
@@ -171,11 +175,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     for warning in readable_by_others(mailbot_paths(settings)):
         print(f"warning: {warning}")
     print(f"config OK: {settings.source}")
+    cal = settings.calendar
+    region = f"-{cal.subdivision}" if cal.subdivision else " (no subdivision: national only)"
     print(
-        f"  engineer {settings.engineer.name}, zone {settings.calendar.timezone.key}, holidays {settings.calendar.country}"
+        f"  engineer {settings.engineer.name}, zone {cal.timezone.key}, "
+        f"holidays {cal.country}{region}"
     )
     print(f"  mailbox {_mailbox_summary(settings)}, folders found")
-    print(f"  database schema revision: {rev or 'none yet (run: mailbot db upgrade)'}")
+    print(
+        f"  database schema revision: {rev or 'none yet'} "
+        "(`mailbot tick` and `mailbot run` migrate it by themselves)"
+    )
     app.engine.dispose()
     return 0
 

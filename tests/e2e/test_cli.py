@@ -49,10 +49,12 @@ def test_tick_cases_case_plan_and_mark(tmp_path, db_url):
         missing.returncode == 2
         and "mailbox.maildir.path" in missing.stderr
         and "does not exist" in missing.stderr
+        and "mkdir -p" in missing.stderr
     )
     helpers.deliver(tmp_path / "Maildir", helpers.mail())
     assert "schema revision: 0007" in mailbot("db", "upgrade", "--config", str(cfg)).stdout
-    assert "config OK" in mailbot("check", "--config", str(cfg)).stdout
+    ok = mailbot("check", "--config", str(cfg)).stdout
+    assert "config OK" in ok and "holidays DE-BE" in ok and "migrate it by themselves" in ok
     out = mailbot("tick", "--config", str(cfg)).stdout
     assert "1 new messages" in out and "1 drafted" in out
     assert (
