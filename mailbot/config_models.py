@@ -121,6 +121,23 @@ def _env_name(value: str) -> str:
 EnvName = _string(_env_name, pattern=ENV_NAME)
 
 
+KEYRING_SERVICE = "mailbot"
+
+
+def _from_keyring(var: str) -> str | None:
+    """A secret kept in the OS keyring under (``mailbot``, ``var``), or None when the
+    keyring package is not installed, has no usable backend, or has no such entry."""
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+    except ImportError:
+        return None
+    try:
+        return keyring.get_password(KEYRING_SERVICE, var)
+    except (KeyringError, RuntimeError):  # no backend on a headless machine
+        return None
+
+
 def _timezone(value: str) -> str:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -1182,12 +1199,19 @@ class _Builder:
         return path
 
     def secret(self, key: str, var: str | None) -> str | None:
-        """The value of the environment variable ``var`` that ``key`` names."""
+        """The value of the environment variable ``var`` that ``key`` names; when it is not
+        set, the OS keyring's entry for service ``mailbot`` and user ``var`` (where the
+        optional keyring package is installed: Windows Credential Manager, macOS
+        Keychain, the Secret Service on Linux desktops)."""
         if var is None:
             return None
-        value = os.environ.get(var)
+        value = os.environ.get(var) or _from_keyring(var)
         if not value:
-            raise self.error(key, f"environment variable {var} is not set")
+            raise self.error(
+                key,
+                f"environment variable {var} is not set (nor is it in the OS keyring: "
+                f"keyring set {KEYRING_SERVICE} {var})",
+            )
         return value
 
     def settings(self, doc: ConfigFile) -> Settings:

@@ -118,3 +118,34 @@ def test_the_schema_head_constant_is_the_newest_migration():
     cfg = alembic_config("sqlite://")
     assert ScriptDirectory.from_config(cfg).get_current_head() == SCHEMA_HEAD
     assert MIGRATIONS.is_dir()
+
+
+def test_the_previous_release_upgrades_in_place_and_keeps_its_data(tmp_path, db_url, capsys):
+    """0006 was the schema of the previous release: its data is there after the first
+    command of the new one, which migrates by itself."""
+    import json
+
+    from sqlalchemy import text
+
+    from mailbot import cli
+    from tests import helpers
+
+    engine = make_engine(db_url)
+    upgrade(engine, "0006")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO quarantine (folder, item_key, reason, at) "
+                "VALUES ('INBOX', 'k1', 'unreadable: no headers', '2026-12-01 09:00:00')"
+            )
+        )
+    engine.dispose()
+    cfg = helpers.write_toml(tmp_path / "m.toml", helpers.config_dict(tmp_path, db_url))
+    assert cli.main(["quarantine", "list", "--json", "--config", str(cfg)]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["reason"] == "unreadable: no headers" and row["retries"] == 0
+    engine = make_engine(db_url)
+    assert current_revision(engine) == HEAD
+    engine.dispose()
+    assert cli.main(["quarantine", "show", str(row["id"]), "--config", str(cfg)]) == 1
+    assert "older mailbot" in capsys.readouterr().err  # no location was recorded then

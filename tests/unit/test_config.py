@@ -111,6 +111,40 @@ def test_secret_from_environment(tmp_path, monkeypatch):
     assert s.mailbox.smtp.password == "s3cret" and "s3cret" not in repr(s.mailbox.smtp)
 
 
+def test_secret_from_the_os_keyring_when_the_variable_is_not_set(tmp_path, monkeypatch):
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    entries: dict[tuple[str, str], str] = {}
+    backend = type(  # an OS keyring as the keyring package sees one, in memory
+        "Memory",
+        (KeyringBackend,),
+        {
+            "priority": 1,
+            "get_password": lambda self, s, u: entries.get((s, u)),
+            "set_password": lambda self, s, u, p: entries.__setitem__((s, u), p),
+            "delete_password": lambda self, s, u: entries.pop((s, u)),
+        },
+    )()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    try:
+        data = helpers.config_dict(tmp_path, "sqlite:///x.db")
+        data["database"] = {
+            "url": "postgresql://mailbot:{password}@127.0.0.1/mailbot",
+            "password_env": "MB_TEST_DB_PW",
+        }
+        monkeypatch.delenv("MB_TEST_DB_PW", raising=False)
+        with pytest.raises(config.ConfigError, match="keyring set mailbot MB_TEST_DB_PW"):
+            config.parse(data, base=tmp_path)
+        keyring.set_password("mailbot", "MB_TEST_DB_PW", "from-keyring")
+        assert "from-keyring" in config.parse(data, base=tmp_path).database_url
+        monkeypatch.setenv("MB_TEST_DB_PW", "from-env")  # the environment wins
+        assert "from-env" in config.parse(data, base=tmp_path).database_url
+    finally:
+        keyring.set_keyring(previous)
+
+
 def test_example_config_is_valid():
     s = config.load(EXAMPLE)
     assert (
