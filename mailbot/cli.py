@@ -296,7 +296,8 @@ def cmd_login(args: argparse.Namespace) -> int:
         )
         return EXIT_CONFIG
     tokens.login(print)
-    print(f"signed in; token cache at {cache} (owner-only)")
+    where = tokens.store.kind if tokens.store is not None else "owner-only file"
+    print(f"signed in; token cache at {cache} ({where})")
     return 0
 
 

@@ -621,3 +621,20 @@ def test_ca_bundle_wins_over_the_environments_ca_variables(tmp_path, db_url, mon
         assert verified_against(w.rsps) == {str(ca)}  # sign-in and Graph alike
     finally:
         w.close()
+
+
+def test_the_token_store_falls_back_to_an_owner_only_file_and_reads_an_older_one(tmp_path):
+    """Where the OS has no encrypted store (a server, this machine: no libsecret), the
+    cache is an owner-only file; a plain file an older mailbot wrote is still read."""
+    from mailbot.mailbox.token_store import TokenStore
+
+    path = tmp_path / "data" / "graph-token-cache.json"
+    path.parent.mkdir()
+    path.write_text('{"AccessToken": {}}')  # what an older mailbot left
+    store = TokenStore(path)
+    assert store.load() == '{"AccessToken": {}}'
+    store.save('{"RefreshToken": {}}')
+    again = TokenStore(path)
+    assert again.load() == '{"RefreshToken": {}}'
+    if again.kind == "owner-only file":
+        assert path.stat().st_mode & 0o077 == 0

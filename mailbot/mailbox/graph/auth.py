@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import os
 import socket
 import time
 from pathlib import Path
@@ -32,6 +31,7 @@ from urllib.parse import urlsplit
 import requests
 
 from mailbot.mailbox.port import MailboxError
+from mailbot.mailbox.token_store import TokenStore
 
 EARLY = 300  # a token with less than this many seconds left is renewed first
 
@@ -108,16 +108,10 @@ def token_claims(token: str) -> dict[str, Any]:
     return claims if isinstance(claims, dict) else {}
 
 
-def _save_cache(cache: Any, path: Path) -> None:
-    if not cache.has_state_changed:
+def _save_cache(cache: Any, store: TokenStore | None) -> None:
+    if store is None or not cache.has_state_changed:
         return
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(cache.serialize())
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    store.save(cache.serialize())
     cache.has_state_changed = False
 
 
@@ -149,9 +143,11 @@ class _MsalTokens:
         self.scopes = scopes
         self.session = TlsSession(ca_of(verify))
         self.cache = msal.SerializableTokenCache()
-        if cache_path is not None and cache_path.exists():
+        self.store = TokenStore(cache_path) if cache_path is not None else None
+        stored = self.store.load() if self.store is not None else None
+        if stored:
             with contextlib.suppress(ValueError):  # a damaged cache is a miss: sign in again
-                self.cache.deserialize(cache_path.read_text(encoding="utf-8"))
+                self.cache.deserialize(stored)
         self._app: Any = None
         self._token: tuple[str, float] | None = None  # (access token, expires at)
         self.sign_ins = 0  # tokens fetched from Azure AD by this process
@@ -190,8 +186,7 @@ class _MsalTokens:
             token = self._result(result)
             self.sign_ins += 1
             self._token = (token, time.time() + int(result.get("expires_in") or 3600))
-        if self.cache_path is not None:
-            _save_cache(self.cache, self.cache_path)
+        _save_cache(self.cache, self.store)
         return self._token[0]
 
     def claims(self, fresh: bool = False) -> dict[str, Any]:
@@ -202,8 +197,7 @@ class _MsalTokens:
             token = self._result(result)
             self.sign_ins += 1
             self._token = (token, time.time() + int(result.get("expires_in") or 3600))
-            if self.cache_path is not None:  # a renewed refresh token is kept
-                _save_cache(self.cache, self.cache_path)
+            _save_cache(self.cache, self.store)  # a renewed refresh token is kept
         return token_claims(self.token())
 
     # -- msal -------------------------------------------------------------------------------
@@ -339,7 +333,7 @@ class DelegatedTokens(_MsalTokens):
         )
 
     def _save(self) -> None:
-        _save_cache(self.cache, self.cache_path)  # type: ignore[arg-type]
+        _save_cache(self.cache, self.store)
 
     def _build(self) -> Any:
         import msal
