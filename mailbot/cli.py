@@ -317,7 +317,8 @@ def cmd_tick(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from mailbot.scheduler.daemon import run
 
-    run(_app(args.config))
+    # SIGHUP rebuilds everything from the config file (validated first)
+    run(_app(args.config), reload=lambda: _app(args.config))
     return 0
 
 
