@@ -17,6 +17,7 @@ Two kinds:
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -128,9 +129,12 @@ def serve(
             pass
 
     host, _, port = address.rpartition(":")
-    server = make_server(
-        host.strip("[]"), int(port), app, ThreadingWSGIServer, handler_class=_Quiet
-    )
+    host = host.strip("[]")
+
+    class _Server(ThreadingWSGIServer):
+        address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+
+    server = make_server(host, int(port), app, _Server, handler_class=_Quiet)
     thread = threading.Thread(target=server.serve_forever, name="metrics", daemon=True)
     thread.start()
 

@@ -918,7 +918,7 @@ def _hold(
     app: App, case: Case | None, row: Outbox, now: datetime
 ) -> tuple[str | None, str, datetime]:
     """Reasons to wait rather than drop, the rule behind each, and until when: R23
-    business time, R15 an out-of-office pause, R13 the 14-day floor before a closure."""
+    business time, R15 an out-of-office pause, R13 the floor (default 14 days) before a closure."""
     cal = app.calendar
     why = cal.why_not_business_time(now)
     if why:
@@ -932,12 +932,12 @@ def _hold(
             cal.next_business_time(case.paused_until),
         )
     if row.kind == MailKind.CLOSURE_UNRESPONSIVE:
-        floor = (case.last_contact_at or case.opened_at) + timedelta(
-            days=app.settings.policy.closure_min_calendar_days_after_contact
-        )
+        days = app.settings.policy.closure_min_calendar_days_after_contact
+        floor = (case.last_contact_at or case.opened_at) + timedelta(days=days)
         if now < floor:
             return (
-                f"closure not allowed before {cal.local(floor):%Y-%m-%d}, 14 days after the last contact",
+                f"closure not allowed before {cal.local(floor):%Y-%m-%d}, {days} days after "
+                "the last contact",
                 "R13",
                 cal.next_business_time(floor),
             )

@@ -98,13 +98,17 @@ def run(
                 break
             hup.clear()
             notify("RELOADING=1")
+            scheduler.shutdown(wait=True)  # the running step finishes under the old config
             fresh = _reloaded(reload)
-            scheduler.shutdown(wait=True)
             if fresh is not None:
                 app.engine.dispose()
                 app = fresh
                 stop_metrics()
-                stop_metrics = _serve_metrics(app)
+                try:
+                    stop_metrics = _serve_metrics(app)
+                except Exception as exc:  # the new address cannot be served: run without
+                    log.error("metrics not served", error=str(exc))
+                    stop_metrics = lambda: None  # noqa: E731
                 log.info("config reloaded")
     finally:
         stop_metrics()
@@ -136,7 +140,16 @@ def _serve_metrics(app: App) -> Callable[[], None]:
         v = health.verdict(app.settings.data_dir, app.settings.poll_seconds)
         return v.healthy, v.why
 
-    stop = metrics.serve(address, lambda: status.figures(app), healthy)
+    try:
+        stop = metrics.serve(address, lambda: status.figures(app), healthy)
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        from mailbot.config import ConfigError
+
+        raise ConfigError(
+            app.settings.source,
+            "daemon.metrics_address",
+            f"cannot listen on {address}: {exc.strerror or exc}",
+        ) from None
     log.info("metrics served", address=address)
     return stop
 

@@ -40,7 +40,7 @@ def _config(tmp: Path, db_url: str, **daemon) -> Path:
 
 def _get(url: str) -> tuple[int, str]:
     try:
-        with urllib.request.urlopen(url, timeout=60) as resp:
+        with urllib.request.urlopen(url, timeout=600) as resp:
             return resp.status, resp.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode()
@@ -203,3 +203,18 @@ def test_backup_of_postgresql_points_at_pg_dump(tmp_path, db_url):
     cfg = _config(tmp_path, db_url)
     out = mailbot("db", "backup", str(tmp_path / "x"), "--config", str(cfg), check=False)
     assert out.returncode == 1 and "pg_dump" in out.stderr
+
+
+def test_a_metrics_address_already_taken_is_one_config_line(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        cfg = _config(
+            tmp_path, f"sqlite:///{tmp_path / 'm.db'}", metrics_address=f"127.0.0.1:{port}"
+        )
+        helpers.deliver(tmp_path / "Maildir", helpers.mail())
+        out = mailbot("run", "--config", str(cfg), check=False)
+    assert out.returncode == 2, out.stderr
+    lines = [line for line in out.stderr.splitlines() if not line.startswith("{")]
+    assert len(lines) == 1 and "[daemon.metrics_address] cannot listen on" in lines[0], out.stderr

@@ -683,7 +683,7 @@ def test_daemon_metrics_count_ews_requests_by_operation(ew):
     try:
         ew.fake.deliver(CUSTOMER, SUBJECT, "Our nightly pipeline fails.", cc=helpers.SUPPORT)
         ew.tick()
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=60) as resp:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=600) as resp:
             text = resp.read().decode()
     finally:
         stop()
