@@ -428,22 +428,38 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
                     + (f"  (retried {r['retries']}x)" if r["retries"] else "")
                 )
             return 0
+        if args.all and (args.action != "retry" or args.id is not None):
+            print("mailbot quarantine: --all goes with retry, and without an ID", file=sys.stderr)
+            return EXIT_USAGE
         if args.action == "retry" and args.all:
             ids = [r["id"] for r in q.listing(app)]
+            if not ids:
+                print("no quarantined mail")
         elif args.id is None:
             print(f"mailbot quarantine {args.action} ID: which message?", file=sys.stderr)
-            return 1
+            return EXIT_USAGE
         else:
             ids = [args.id]
         if args.action == "show":
             fields = q.headers(app, args.id)
-            _print_json(dict(fields)) if args.json else [print(f"{n}: {v}") for n, v in fields]
+            if args.json:
+                _print_json(dict(fields))
+            for name, value in [] if args.json else fields:
+                print(f"{name}: {value}")
         elif args.action == "drop":
             q.drop(app, args.id, clock.now())
             print(f"quarantined message {args.id} dropped")
         else:
+            failed = 0
             for i in ids:
-                print(f"{i}: {q.retry(app, i, clock.now())}")
+                try:
+                    print(f"{i}: {q.retry(app, i, clock.now())}")
+                except q.NotQuarantined as exc:
+                    if not args.all:
+                        raise
+                    failed += 1
+                    print(f"{i}: not retried: {exc}")
+            return EXIT_USAGE if failed else 0
     except q.NotQuarantined as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE

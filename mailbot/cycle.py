@@ -54,7 +54,9 @@ def _watched(app: App, step: str) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _exclusive(app: App) -> Iterator[None]:
+def exclusive(app: App) -> Iterator[None]:
+    """The cycle lock: steps of this process and of any other on this machine (a cron
+    tick beside the daemon, a CLI command that files mail) never overlap."""
     with _THREAD_LOCK:
         path = app.settings.data_dir / ".mailbot.lock"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,7 +75,7 @@ class CycleReport:
 
 
 def sync_step(app: App) -> CycleReport:
-    with _exclusive(app), _watched(app, "sync"), _timed("sync"):
+    with exclusive(app), _watched(app, "sync"), _timed("sync"):
         reports = sync_all(app, clock.now())
     return CycleReport(
         new_messages=sum(r.new for r in reports), quarantined=sum(r.quarantined for r in reports)
@@ -81,7 +83,7 @@ def sync_step(app: App) -> CycleReport:
 
 
 def evaluate_step(app: App) -> CycleReport:
-    with _exclusive(app), _watched(app, "evaluate"):
+    with exclusive(app), _watched(app, "evaluate"):
         now = clock.now()
         with _timed("evaluate"):
             apply_pending(app, now)  # signals, and any case a crash left unfolded
@@ -96,7 +98,7 @@ def evaluate_step(app: App) -> CycleReport:
 
 
 def release_step(app: App) -> CycleReport:
-    with _exclusive(app), _watched(app, "release"), _timed("release"):
+    with exclusive(app), _watched(app, "release"), _timed("release"):
         now = clock.now()
         outbox.recover(app, now)
         outbox.scan_approvals(app, now)
@@ -109,7 +111,7 @@ def release_step(app: App) -> CycleReport:
 
 def summary_step(app: App) -> CycleReport:
     """The weekly summary's cron job (evaluation also checks, for `mailbot tick` users)."""
-    with _exclusive(app):
+    with exclusive(app):
         now = clock.now()
         planned = int(plan_summary_if_due(app, now))
         made = outbox.materialise(app, now)

@@ -22,6 +22,9 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import structlog
+
+log = structlog.get_logger("mailbot.metrics")
 _live: dict[str, Any] = {}  # the in-process metrics, once metrics are on
 
 
@@ -49,7 +52,17 @@ class _DatabaseCollector:
     def collect(self) -> Iterator[Any]:
         from prometheus_client.core import GaugeMetricFamily
 
-        f = self.figures()
+        try:
+            f = self.figures()
+        except Exception as exc:  # the database is down: the in-process metrics still show
+            from mailbot.errors import describe
+
+            log.error("metrics: figures unavailable", error=describe(exc)[1])
+            yield GaugeMetricFamily(
+                "mailbot_database_up", "Whether the figures could be read", value=0
+            )
+            return
+        yield GaugeMetricFamily("mailbot_database_up", "Whether the figures could be read", value=1)
         ingested = GaugeMetricFamily(
             "mailbot_messages_ingested",
             "Messages read, by folder and class",
@@ -118,7 +131,12 @@ def serve(
 
     def app(environ: dict, start_response: Callable) -> list[bytes]:
         if environ.get("PATH_INFO") == "/healthz":
-            ok, why = healthy()
+            try:
+                ok, why = healthy()
+            except Exception as exc:  # whatever broke, a monitor gets 503 and a reason
+                from mailbot.errors import describe
+
+                ok, why = False, describe(exc)[1]
             status = "200 OK" if ok else "503 Service Unavailable"
             start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
             return [(why + "\n").encode()]

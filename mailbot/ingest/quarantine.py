@@ -81,10 +81,14 @@ def headers(app: App, row_id: int) -> list[tuple[str, str]]:
 
 
 def retry(app: App, row_id: int, now: datetime) -> str:
-    """Read the message again; returns "filed" or "quarantined again: <reason>"."""
-    with app.sessions() as s:
+    """Read the message again; returns "filed" or "quarantined again: <reason>". The row
+    keeps its id while the message stays quarantined. Runs under the cycle lock, like
+    the steps of the daemon and of a cron tick."""
+    from mailbot.cycle import exclusive
+
+    with exclusive(app), app.sessions() as s:
         row = _row(s, row_id)
-        ref, retries = _ref(row), row.retries + 1
+        ref, retries, first_at = _ref(row), row.retries + 1, row.at
         s.delete(row)
         s.flush()
         report = SyncReport(ref.folder)
@@ -93,33 +97,44 @@ def retry(app: App, row_id: int, now: datetime) -> str:
         except MailboxError:
             s.rollback()
             raise
-        except Exception as exc:  # unreadable or filing broke: keep the row, count the try
+        except Exception as exc:  # unreadable, or filing broke: the row is back
             s.rollback()
             row = _row(s, row_id)
-            row.retries, row.retried_at = retries, now
-            row.reason = f"retry failed: {type(exc).__name__}"[:500]
-            s.commit()
-            log.warning("quarantine retry failed", id=row_id, retries=retries)
-            return f"quarantined again: {row.reason}"
-        again = s.scalars(
-            select(Quarantine).where(
-                Quarantine.folder == ref.folder,
-                Quarantine.item_key == ref.key,
-                Quarantine.dropped_at.is_(None),
-            )
-        ).first()
-        if again is not None:
-            again.retries, again.retried_at = retries, now
-            s.commit()
-            log.warning("quarantine retry failed", id=again.id, retries=retries)
-            return f"quarantined again (now {again.id}): {again.reason}"
-    refold_pending(app, now)
-    log.info("quarantine retry filed the message", id=row_id, retries=retries)
-    return "filed"
+            reason = f"retry failed: {type(exc).__name__}"
+        else:
+            row = s.scalars(
+                select(Quarantine).where(
+                    Quarantine.folder == ref.folder,
+                    Quarantine.item_key == ref.key,
+                    Quarantine.dropped_at.is_(None),
+                )
+            ).first()
+            if row is None:
+                refold_pending(app, now)
+                log.info("quarantine retry filed the message", id=row_id, retries=retries)
+                return "filed"
+            reason = row.reason
+            if row.id != row_id:  # quarantined anew under another id: keep the engineer's
+                s.delete(row)
+                s.flush()
+                row = Quarantine(
+                    id=row_id,
+                    folder=ref.folder,
+                    item_key=ref.key,
+                    locator=ref.locator,
+                    at=first_at,
+                )
+                s.add(row)
+        row.reason, row.retries, row.retried_at = reason[:500], retries, now
+        s.commit()
+    log.warning("quarantine retry failed", id=row_id, retries=retries)
+    return f"quarantined again: {reason}"
 
 
 def drop(app: App, row_id: int, now: datetime) -> None:
-    with app.sessions() as s:
+    from mailbot.cycle import exclusive
+
+    with exclusive(app), app.sessions() as s:
         _row(s, row_id).dropped_at = now
         s.commit()
     log.info("quarantined message dropped", id=row_id)

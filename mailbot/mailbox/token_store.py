@@ -1,20 +1,25 @@
 """Where msal's serialised token cache is kept between processes.
 
-Encrypted at rest where the platform has a store for it (msal-extensions: DPAPI on
-Windows, the Keychain on macOS, the Secret Service through libsecret on a Linux
-desktop), tried once with a round trip; otherwise, as on a server or in a container,
-an owner-only file written whole (a temporary file renamed over it). The refresh token
-in it is as good as a password for the mailbox, so it is never readable by others."""
+Encrypted at rest where the platform has a store for it that works without a desktop
+session (msal-extensions: DPAPI on Windows, the Keychain on macOS), tried once with a
+round trip; otherwise an owner-only file written whole (a temporary file renamed over
+it). Linux gets the file: its Secret Service is locked while the user is logged out,
+which is exactly when a service (a system unit, a user unit with linger) runs, so a
+cache kept there would be unreadable to the daemon. The refresh token in the cache is
+as good as a password for the mailbox, so it is never readable by others."""
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 
 def _encrypted(path: Path) -> Any | None:
     """msal-extensions' encrypted persistence for ``path``, if it works here."""
+    if not sys.platform.startswith(("win", "darwin")):
+        return None
     try:
         from msal_extensions import build_encrypted_persistence
 
@@ -56,7 +61,7 @@ class TokenStore:
             self._secure.save(text)
             self.path.unlink(missing_ok=True)  # no plain copy beside the encrypted one
             return
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")  # one per writer
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)

@@ -27,10 +27,29 @@ def backup(database_url: str, target: str) -> str:
     if out.exists():
         raise BackupRefused(f"{out} exists: choose a new file (a backup never overwrites)")
     partial = out.with_name(f".{out.name}.partial")
+    try:
+        check = _copy(source, partial)
+    except (sqlite3.Error, OSError) as exc:
+        partial.unlink(missing_ok=True)  # no stray copy of the case data
+        raise BackupRefused(
+            f"the copy failed ({type(exc).__name__}: {exc}); nothing written"
+        ) from None
+    if check != "ok":
+        partial.unlink(missing_ok=True)
+        raise BackupRefused(f"the copy failed its integrity check ({check}); nothing written")
+    os.replace(partial, out)
+    return (
+        f"backup written to {out} (restore: stop mailbot, delete {source.name}-wal and "
+        f"{source.name}-shm beside the database if they are there, then copy it over {source})"
+    )
+
+
+def _copy(source: Path, partial: Path) -> str:
+    """Copy page by page under SQLite's locking; returns the integrity check's verdict."""
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # owner-only
+    os.close(fd)
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     try:
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # owner-only
-        os.close(fd)
         dst = sqlite3.connect(partial)
         try:
             src.backup(dst)
@@ -40,8 +59,4 @@ def backup(database_url: str, target: str) -> str:
             dst.close()
     finally:
         src.close()
-    if check != "ok":
-        partial.unlink(missing_ok=True)
-        raise BackupRefused(f"the copy failed its integrity check ({check}); nothing written")
-    os.replace(partial, out)
-    return f"backup written to {out} (restore: stop mailbot, copy it over {source})"
+    return str(check)

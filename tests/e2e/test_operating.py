@@ -152,8 +152,12 @@ def test_quarantined_mail_is_listed_shown_retried_and_dropped(tmp_path, db_url):
     qid = str(listed[0]["id"])
     again = mailbot("quarantine", "retry", qid, "--config", str(cfg))
     assert "quarantined again" in again.stdout
+    again = mailbot("quarantine", "retry", qid, "--config", str(cfg))  # same id again
     listed = json.loads(mailbot("quarantine", "list", "--json", "--config", str(cfg)).stdout)
-    assert listed[0]["retries"] == 1 and listed[0]["retried_at"]
+    assert [r["id"] for r in listed] == [int(qid)]
+    assert listed[0]["retries"] == 2 and listed[0]["retried_at"]
+    both = mailbot("quarantine", "retry", qid, "--all", "--config", str(cfg), check=False)
+    assert both.returncode == 1 and "without an ID" in both.stderr
 
     # The engineer repairs the file; the retry files it into its case.
     good = helpers.mail(subject="Second issue - TrackingID#2611020000000777")

@@ -200,12 +200,28 @@ class GraphClient:
         return [o or {} for o in out]
 
 
+_OPERATIONS = frozenset(
+    {
+        "$batch",
+        "delta",
+        "send",
+        "createReply",
+        "move",
+        "copy",
+        "messages",
+        "mailFolders",
+        "childFolders",
+        "attachments",
+        "mailboxSettings",
+        "masterCategories",
+        "outlook",
+    }
+)
+
+
 def _operation(method: str, path: str) -> str:
     """A request's kind for metrics ("GET delta", "POST $batch", "POST send"): the last
-    path word that is not an id, so the label set stays small."""
-    words = [w for w in path.split("?")[0].split("/") if w]
-    kind = next(
-        (w for w in reversed(words) if w.isascii() and len(w) < 24 and "=" not in w),
-        "mailbox",
-    )
-    return f"{method} {kind.split('(')[0]}"
+    path word from a fixed set, so no id, folder name or address becomes a label."""
+    words = [w.split("(")[0] for w in path.split("?")[0].split("/") if w]
+    kind = next((w for w in reversed(words) if w in _OPERATIONS), "other")
+    return f"{method} {kind}"
