@@ -83,7 +83,7 @@ def prepare_mailbox(engine: Engine, schema: str) -> None:
     from alembic import command
 
     with mailbox.begin() as conn:
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(schema)})
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key(schema)})
         conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
         cfg = alembic_config(engine.url.render_as_string(hide_password=False))
         cfg.attributes["connection"] = conn
@@ -98,7 +98,7 @@ def _revision(mailbox: Engine) -> str | None:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def _lock_key(schema: str) -> int:
+def lock_key(schema: str) -> int:
     """A stable 32-bit key per schema (advisory locks take integers)."""
     return zlib.crc32(schema.encode())
 
