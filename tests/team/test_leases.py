@@ -18,6 +18,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from mailbot.team.leases import Lease, Leases, ensure_team_tables
+from tests.team.conftest import later
 from tests.team.lease_child import ADVISORY_KEY
 
 pytestmark = pytest.mark.postgres
@@ -30,27 +31,6 @@ def engine(team_engine: Engine) -> Engine:
     ensure_team_tables(team_engine)
     ensure_team_tables(team_engine)  # idempotent
     return team_engine
-
-
-def later(engine: Engine, seconds: int, worker: str | None = None) -> None:
-    """The database clock as if ``seconds`` had passed for these rows: every lease (and
-    the heartbeat of ``worker``, or of every worker) moves that far into the past."""
-    with engine.begin() as conn:
-        shift = {"s": seconds}
-        conn.execute(
-            text(
-                "UPDATE mailbot_team.leases SET expires_at = expires_at - make_interval(secs => :s),"
-                " acquired_at = acquired_at - make_interval(secs => :s)"
-            ),
-            shift,
-        )
-        conn.execute(
-            text(
-                "UPDATE mailbot_team.workers SET heartbeat_at = heartbeat_at - make_interval(secs => :s)"
-                " WHERE CAST(:w AS text) IS NULL OR worker_id = :w"
-            ),
-            {**shift, "w": worker},
-        )
 
 
 def test_tokens_grow_and_an_expired_lease_passes_on(engine: Engine) -> None:
