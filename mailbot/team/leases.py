@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import os
 import socket
+import time
 import uuid
 import zlib
 from collections.abc import Callable, Iterable
@@ -160,6 +161,21 @@ class Leases:
             ).rowcount
         return renewed == 1
 
+    def renew_all(self, conn: Connection | None = None) -> list[Lease]:
+        """Renew every lease whose row still names this worker (one query, run between
+        mailboxes) and return them: a lease missing from the answer was taken over."""
+        if conn is None:
+            with self.engine.begin() as own:
+                return self.renew_all(own)
+        rows = conn.execute(
+            text(
+                f"UPDATE {T}.leases SET expires_at = now() + make_interval(secs => :s) "
+                "WHERE worker_id = :w RETURNING mailbox, token"
+            ),
+            {"w": self.worker_id, "s": self.seconds},
+        )
+        return sorted((Lease(m, t) for m, t in rows), key=lambda lease: lease.mailbox)
+
     def release(self, lease: Lease) -> None:
         with self.engine.begin() as conn:
             conn.execute(
@@ -194,16 +210,7 @@ class Leases:
         wanted = sorted(set(mailboxes))
         self.heartbeat()
         with self.engine.begin() as conn:
-            mine = [
-                Lease(m, t)
-                for m, t in conn.execute(
-                    text(
-                        f"UPDATE {T}.leases SET expires_at = now() + make_interval(secs => :s) "
-                        "WHERE worker_id = :w RETURNING mailbox, token"
-                    ),
-                    {"w": self.worker_id, "s": self.seconds},
-                )
-            ]
+            mine = self.renew_all(conn)
             live = self.live_workers(conn) or [self.worker_id]
             counts = dict.fromkeys(live, 0)
             for worker, count in conn.execute(
@@ -216,7 +223,6 @@ class Leases:
                     counts[worker] = count
         n, k = len(wanted), len(live)
         high, low = math.ceil(n / k), n // k
-        mine.sort(key=lambda lease: lease.mailbox)
         keep = [lease for lease in mine if lease.mailbox in wanted]
         give_back = [lease for lease in mine if lease.mailbox not in wanted]
         if len(keep) > high:
@@ -241,31 +247,74 @@ class Leases:
 
     # --- the fence ----------------------------------------------------------------
 
-    def fence_for(self, lease: Lease) -> Callable[[Session, int], bool]:
+    def fence_for(self, lease: Lease) -> Fence:
         """The check a send claim runs inside its own transaction (``App.send_fence``)."""
-
-        def check(session: Session, outbox_id: int) -> bool:
-            return fence(session, lease, self.worker_id, outbox_id)
-
-        return check
+        return Fence(lease, self.worker_id, self.seconds)
 
 
-def fence(session: Session, lease: Lease, worker_id: str, outbox_id: int) -> bool:
-    """True, and the claim recorded with the token, when ``lease`` is still this
-    worker's and unexpired at this instant; False otherwise (the claim must roll back).
-    The lease row is read FOR SHARE: a takeover (an UPDATE of that row) waits until the
-    claim's transaction ends, so a claim is never committed under a lease another
-    worker already holds. The claim row lets the next holder see which token claimed a
-    send it finds in progress."""
-    current = session.execute(
+class LeaseLost(BaseException):
+    """This worker may no longer send for the mailbox. A BaseException on purpose, like
+    SystemExit: it must pass through every per-case failure boundary (``except
+    Exception``) untouched, so a worker without the lease writes nothing more (no
+    retry, no trouble note) and leaves the claimed row ``sending`` for the next holder's
+    recovery, which asks the mailbox whether it left."""
+
+
+class Fence:
+    """One lease's fence: the claim check (called as ``App.send_fence``) and the local
+    deadline the transmission must start before (:meth:`before_send`).
+
+    The claim is checked in the database; the transmission is not a database act, and a
+    worker stopped between its claim and its transmission would otherwise transmit when
+    continued, however late. So a passed check also sets a deadline on this process's
+    monotonic clock: the lease's remaining time as the database sees it, less a margin.
+    The lease cannot pass to another worker before it expires, so a transmission that
+    starts before the deadline starts while this worker still holds the lease. What
+    remains is a stop during the transmission call itself."""
+
+    def __init__(
+        self,
+        lease: Lease,
+        worker_id: str,
+        lease_seconds: int,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.lease, self.worker_id = lease, worker_id
+        self.margin = min(5.0, lease_seconds / 4)
+        self.monotonic = monotonic
+        self.deadline = float("-inf")
+
+    def __call__(self, session: Session, outbox_id: int) -> bool:
+        remaining = fence(session, self.lease, self.worker_id, outbox_id, self.margin)
+        if remaining is None:
+            return False
+        self.deadline = self.monotonic() + remaining - self.margin
+        return True
+
+    def before_send(self) -> None:
+        if self.monotonic() >= self.deadline:
+            raise LeaseLost(f"the lease of {self.lease.mailbox} ran out before the send")
+
+
+def fence(
+    session: Session, lease: Lease, worker_id: str, outbox_id: int, margin: float = 0.0
+) -> float | None:
+    """The seconds the lease has left, and the claim recorded with the token, when
+    ``lease`` is still this worker's with more than ``margin`` seconds to run; None
+    otherwise (the claim must roll back). The lease row is read FOR SHARE: a takeover
+    (an UPDATE of that row) waits until the claim's transaction ends, so a claim is
+    never committed under a lease another worker already holds. The claim row lets the
+    next holder see which token claimed a send it finds in progress."""
+    remaining = session.execute(
         text(
-            f"SELECT 1 FROM {T}.leases WHERE mailbox = :m AND worker_id = :w AND token = :t "
-            "AND expires_at > clock_timestamp() FOR SHARE"
+            f"SELECT extract(epoch FROM expires_at - clock_timestamp()) FROM {T}.leases "
+            "WHERE mailbox = :m AND worker_id = :w AND token = :t "
+            "AND expires_at > clock_timestamp() + make_interval(secs => :margin) FOR SHARE"
         ),
-        {"m": lease.mailbox, "w": worker_id, "t": lease.token},
-    ).first()
-    if current is None:
-        return False
+        {"m": lease.mailbox, "w": worker_id, "t": lease.token, "margin": margin},
+    ).scalar()
+    if remaining is None:
+        return None
     session.execute(
         text(
             f"INSERT INTO {T}.send_claims (mailbox, outbox_id, token, worker_id) "
@@ -273,4 +322,4 @@ def fence(session: Session, lease: Lease, worker_id: str, outbox_id: int) -> boo
         ),
         {"m": lease.mailbox, "o": outbox_id, "t": lease.token, "w": worker_id},
     )
-    return True
+    return float(remaining)

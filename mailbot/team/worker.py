@@ -22,11 +22,18 @@ import structlog
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from mailbot.app import App, build
+from mailbot.app import App, build, open_mailbox
 from mailbot.config import Settings
 from mailbot.mailbox.port import MailboxPort
 from mailbot.team.config import TeamSettings
-from mailbot.team.leases import Lease, Leases, ensure_team_tables, new_worker_id
+from mailbot.team.leases import (
+    Fence,
+    Lease,
+    LeaseLost,
+    Leases,
+    ensure_team_tables,
+    new_worker_id,
+)
 from mailbot.team.tenancy import prepare_mailbox, schema_for, scoped, shared_engine
 
 log = structlog.get_logger("mailbot.team")
@@ -96,6 +103,9 @@ class TeamWorker:
             app = self._app(lease)
             run_cycle(app)
             report.served.append(eid)
+        except LeaseLost:
+            report.failed.append(eid)  # the next renewal finds the lease gone and drops it
+            log.warning("lease ran out before a send; the send is left to the next holder")
         except Exception as exc:  # one mailbox never stops another
             report.failed.append(eid)
             log.error("mailbox cycle failed", engineer=eid, error=describe(exc)[1])
@@ -106,14 +116,15 @@ class TeamWorker:
             return known[1]
         settings = self.team.engineers[self.by_schema[lease.mailbox]]
         prepare_mailbox(self.engine, lease.mailbox)
-        mailbox = self.open_mailbox(settings) if self.open_mailbox else None
+        fence = self.leases.fence_for(lease)
+        inner = (self.open_mailbox or open_mailbox)(settings)
         app = build(
             settings,
-            mailbox=mailbox,
+            mailbox=FencedMailbox(inner, fence),  # type: ignore[arg-type]
             migrate=False,
             engine=scoped(self.engine, lease.mailbox),
         )
-        app.send_fence = self.leases.fence_for(lease)
+        app.send_fence = fence
         self.apps[lease.mailbox] = (lease, app)
         return app
 
@@ -139,6 +150,21 @@ class TeamWorker:
         with contextlib.suppress(DBAPIError):  # else the leases run out by themselves
             self.leases.leave()
         self.engine.dispose()
+
+
+class FencedMailbox:
+    """A held mailbox's adapter: a send goes to the real adapter only before the lease's
+    deadline (:meth:`Fence.before_send`); everything else passes straight through."""
+
+    def __init__(self, inner: MailboxPort, fence: Fence) -> None:
+        self.inner, self.fence = inner, fence
+
+    def send(self, ref, key: str) -> None:  # type: ignore[no-untyped-def]
+        self.fence.before_send()
+        self.inner.send(ref, key)
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self.inner, name)
 
 
 def run(team: TeamSettings) -> None:

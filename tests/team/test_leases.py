@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from mailbot.team.leases import Lease, Leases, ensure_team_tables
+from mailbot.team.leases import Fence, Lease, LeaseLost, Leases, ensure_team_tables
 from tests.team.conftest import later
 from tests.team.lease_child import ADVISORY_KEY
 
@@ -197,3 +197,24 @@ def _end(child: subprocess.Popen[str]) -> None:
         assert child.stdin is not None
         child.stdin.close()
         child.wait(timeout=120)
+
+
+def test_a_send_must_start_before_the_lease_it_was_claimed_under_runs_out(
+    engine: Engine,
+) -> None:
+    a = Leases(engine, "a")
+    lease = a.acquire("mailbox_alex")
+    assert lease is not None
+    ticks = [1000.0]
+    fence = Fence(lease, "a", 60, monotonic=lambda: ticks[0])
+    with Session(engine) as s:
+        assert fence(s, 1)
+        s.commit()
+    fence.before_send()  # right after the claim
+    # Stopped 56 s between claim and send: past the lease (60 s) less its 5 s margin.
+    ticks[0] += 56
+    with pytest.raises(LeaseLost):
+        fence.before_send()
+    later(engine, 56)  # 4 s left, within the margin: no claim any more
+    with Session(engine) as s:
+        assert not fence(s, 2)

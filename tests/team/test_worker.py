@@ -16,8 +16,9 @@ from sqlalchemy import Engine, select, text
 
 from mailbot import cli
 from mailbot.cycle import run_cycle
-from mailbot.store.models import Case
+from mailbot.store.models import Case, Outbox
 from mailbot.team.config import TeamSettings, load_team
+from mailbot.team.leases import LeaseLost
 from mailbot.team.tenancy import shared_engine
 from mailbot.team.worker import TeamWorker
 from mailbot.views import data
@@ -212,3 +213,30 @@ def test_the_views_take_the_mailbox_and_show_only_its_cases(
         assert capsys.readouterr().err.strip() == f"no case {CASES['alex']} in mailbox bea"
         assert cli.main(["team", "cases", "-t", path, "-m", "carl"]) == 1
         assert "no mailbox 'carl' in the team (known: alex, bea)" in capsys.readouterr().err
+
+
+def test_a_worker_stopped_between_claim_and_send_leaves_the_send_to_the_next_holder(
+    tmp_path: Path, pg_url: str, engines: list[Engine]
+) -> None:
+    team = team_config(tmp_path, pg_url, ids=("alex",))
+    a = TeamWorker(team, engines[0], worker_id="a")
+    b = TeamWorker(team, engines[1], worker_id="b")
+    with at(30, 9, 30):
+        customer_writes(tmp_path, "alex", datetime(2026, 11, 30, 9, 25, tzinfo=BERLIN))
+        a.round()
+    helpers.approve_all(tmp_path / "mail" / "alex")
+    ((_lease, app),) = a.apps.values()
+    # a's own monotonic clock jumps a lease ahead right after its claim: it was stopped
+    # between the claim and the transmission.
+    readings = iter([0.0])
+    app.send_fence.monotonic = lambda: next(readings, 10_000.0)  # type: ignore[union-attr]
+    outgoing = tmp_path / "outgoing" / "alex"
+    with at(30, 10, 0):
+        with pytest.raises(LeaseLost):
+            run_cycle(app)
+        assert list(outgoing.glob("*.eml")) == []
+        with app.sessions() as s:
+            assert s.scalars(select(Outbox.state)).all() == ["sending"]
+        later(engines[0], 61)
+        assert b.round().served == ["alex"]  # recovery: no trace of a send, so it goes once
+    assert len(list(outgoing.glob("*.eml"))) == 1
