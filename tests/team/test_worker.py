@@ -15,6 +15,7 @@ import time_machine
 from sqlalchemy import Engine, select, text
 
 from mailbot import cli
+from mailbot.app import App
 from mailbot.cycle import run_cycle
 from mailbot.store.models import Case, Outbox
 from mailbot.team.config import TeamSettings, load_team
@@ -120,9 +121,12 @@ def test_two_workers_share_the_mailboxes_and_data_never_crosses(
         assert [r["number"] for r in rows] == [CASES[eid]]
 
 
-def test_a_worker_whose_lease_was_taken_cannot_send_and_the_new_holder_sends_once(
+@pytest.fixture
+def approved(
     tmp_path: Path, pg_url: str, engines: list[Engine]
-) -> None:
+) -> tuple[TeamWorker, TeamWorker, App]:
+    """Workers a and b of a one-engineer team; a has served alex, whose first response
+    the engineer has approved: a's App is what a holds when it is stopped."""
     team = team_config(tmp_path, pg_url, ids=("alex",))
     a = TeamWorker(team, engines[0], worker_id="a")
     b = TeamWorker(team, engines[1], worker_id="b")
@@ -130,7 +134,14 @@ def test_a_worker_whose_lease_was_taken_cannot_send_and_the_new_holder_sends_onc
         customer_writes(tmp_path, "alex", datetime(2026, 11, 30, 9, 25, tzinfo=BERLIN))
         assert a.round().served == ["alex"]
     assert helpers.approve_all(tmp_path / "mail" / "alex") == 1
-    ((_lease, paused_app),) = a.apps.values()
+    ((_lease, app),) = a.apps.values()
+    return a, b, app
+
+
+def test_a_worker_whose_lease_was_taken_cannot_send_and_the_new_holder_sends_once(
+    tmp_path: Path, engines: list[Engine], approved: tuple[TeamWorker, TeamWorker, App]
+) -> None:
+    a, b, paused_app = approved
     # a is paused past its lease (SIGSTOP): b takes the mailbox with the next token.
     later(engines[0], 61)
     assert [lease.token for lease in b.leases.rebalance(b.by_schema)] == [2]
@@ -150,18 +161,12 @@ def test_a_worker_whose_lease_was_taken_cannot_send_and_the_new_holder_sends_onc
 
 
 def test_a_paused_worker_cannot_send_even_before_anyone_took_over(
-    tmp_path: Path, pg_url: str, engines: list[Engine]
+    tmp_path: Path, engines: list[Engine], approved: tuple[TeamWorker, TeamWorker, App]
 ) -> None:
     """The order that matters most: a wakes first, before b ever ran. Its lease has run
     out (unexpired is part of the fence), so its claim is refused; a's next round renews
     the lease (nobody took it) and sends once."""
-    team = team_config(tmp_path, pg_url, ids=("alex",))
-    a = TeamWorker(team, engines[0], worker_id="a")
-    with at(30, 9, 30):
-        customer_writes(tmp_path, "alex", datetime(2026, 11, 30, 9, 25, tzinfo=BERLIN))
-        a.round()
-    helpers.approve_all(tmp_path / "mail" / "alex")
-    ((_lease, paused_app),) = a.apps.values()
+    a, _b, paused_app = approved
     later(engines[0], 61)
     with at(30, 10, 0):
         run_cycle(paused_app)
@@ -216,16 +221,9 @@ def test_the_views_take_the_mailbox_and_show_only_its_cases(
 
 
 def test_a_worker_stopped_between_claim_and_send_leaves_the_send_to_the_next_holder(
-    tmp_path: Path, pg_url: str, engines: list[Engine]
+    tmp_path: Path, engines: list[Engine], approved: tuple[TeamWorker, TeamWorker, App]
 ) -> None:
-    team = team_config(tmp_path, pg_url, ids=("alex",))
-    a = TeamWorker(team, engines[0], worker_id="a")
-    b = TeamWorker(team, engines[1], worker_id="b")
-    with at(30, 9, 30):
-        customer_writes(tmp_path, "alex", datetime(2026, 11, 30, 9, 25, tzinfo=BERLIN))
-        a.round()
-    helpers.approve_all(tmp_path / "mail" / "alex")
-    ((_lease, app),) = a.apps.values()
+    _a, b, app = approved
     # a's own monotonic clock jumps a lease ahead right after its claim: it was stopped
     # between the claim and the transmission.
     readings = iter([0.0])
