@@ -27,11 +27,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from mailbot.team.tenancy import TEAM_SCHEMA, lock_key
 
 DEFAULT_LEASE_SECONDS = 60
+LOCK_NOT_AVAILABLE = "55P03"  # SQLSTATE of a lock_timeout
 T = TEAM_SCHEMA
 
 _DDL = (
@@ -99,6 +101,10 @@ class Leases:
                 ),
                 {"w": self.worker_id, "h": socket.gethostname(), "p": os.getpid()},
             )
+            # workers that died without a word a day ago are history
+            conn.execute(
+                text(f"DELETE FROM {T}.workers WHERE heartbeat_at < now() - interval '1 day'")
+            )
 
     def leave(self) -> None:
         """A clean stop: give every lease back and stop counting as live, so the others
@@ -128,7 +134,7 @@ class Leases:
 
     # --- leases -------------------------------------------------------------------
 
-    def acquire(self, mailbox: str, conn: Connection | None = None) -> Lease | None:
+    def acquire(self, mailbox: str) -> Lease | None:
         """Take ``mailbox`` if nobody holds it (never held, released, or expired), with
         the next token; None when another worker's lease is still running."""
         sql = text(
@@ -140,11 +146,16 @@ class Leases:
             "RETURNING token"
         )
         params = {"m": mailbox, "w": self.worker_id, "s": self.seconds}
-        if conn is None:
-            with self.engine.begin() as own:
-                token = own.execute(sql, params).scalar()
-        else:
-            token = conn.execute(sql, params).scalar()
+        try:
+            with self.engine.begin() as conn:
+                # The row may be locked by a claim in flight (FOR SHARE): wait a little,
+                # never long, since this worker's other mailboxes wait meanwhile.
+                conn.exec_driver_sql("SET LOCAL lock_timeout = '5s'")
+                token = conn.execute(sql, params).scalar()
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+                return None
+            raise
         return Lease(mailbox, token) if token is not None else None
 
     def renew(self, lease: Lease) -> bool:

@@ -24,7 +24,11 @@ ENGINEER_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")  # fits a schema name (63 by
 _OPTION = "mailbot_schema"
 # A transaction left open by a stopped (SIGSTOP) or hung worker holds its row locks; the
 # server ends such a session after this long, so a takeover never waits on it for ever.
-IDLE_IN_TRANSACTION_MS = 30_000
+# Generous: mailbot may hold a transaction open across a slow mailbox listing.
+IDLE_IN_TRANSACTION_MS = 600_000
+# A statement waiting this long for a lock (a row a stopped worker left locked) fails:
+# that mailbox's cycle fails this round, the worker's other mailboxes go on.
+LOCK_TIMEOUT_MS = 30_000
 
 
 def schema_for(engineer_id: str) -> str:
@@ -47,6 +51,7 @@ def shared_engine(url: str, pool_size: int = 5) -> Engine:
             "options": (
                 "-c search_path=pg_catalog"
                 f" -c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}"
+                f" -c lock_timeout={LOCK_TIMEOUT_MS}"
             )
         },
     )

@@ -218,3 +218,18 @@ def test_a_send_must_start_before_the_lease_it_was_claimed_under_runs_out(
     later(engine, 56)  # 4 s left, within the margin: no claim any more
     with Session(engine) as s:
         assert not fence(s, 2)
+
+
+def test_a_takeover_does_not_wait_on_a_claim_in_flight(engine: Engine) -> None:
+    """A claim's transaction holds the lease row FOR SHARE; a worker taking over
+    meanwhile gives up after a short lock wait (its other mailboxes are waiting) and
+    takes the mailbox once the claim's transaction has ended."""
+    a, b = Leases(engine, "a"), Leases(engine, "b")
+    lease = a.acquire("mailbox_alex")
+    assert lease is not None
+    with Session(engine) as claim:
+        assert a.fence_for(lease)(claim, 1)
+        assert b.acquire("mailbox_alex") is None  # after a lock wait of 5 s, not for ever
+        claim.commit()
+    later(engine, 61)
+    assert b.acquire("mailbox_alex") == Lease("mailbox_alex", 2)
