@@ -101,7 +101,9 @@ class TeamWorker:
         eid = self.by_schema[lease.mailbox]
         try:
             app = self._app(lease)
-            run_cycle(app)
+            # every log line of the cycle names the mailbox (its id, not an address)
+            with structlog.contextvars.bound_contextvars(mailbox=eid):
+                run_cycle(app)
             report.served.append(eid)
         except LeaseLost:
             report.failed.append(eid)  # the next renewal finds the lease gone and drops it
