@@ -107,10 +107,10 @@ class TeamWorker:
             report.served.append(eid)
         except LeaseLost:
             report.failed.append(eid)  # the next renewal finds the lease gone and drops it
-            log.warning("lease ran out before a send; the send is left to the next holder")
+            log.warning("lease ran out before a send; left to the next holder", mailbox=eid)
         except Exception as exc:  # one mailbox never stops another
             report.failed.append(eid)
-            log.error("mailbox cycle failed", engineer=eid, error=describe(exc)[1])
+            log.error("mailbox cycle failed", mailbox=eid, error=describe(exc)[1])
 
     def _app(self, lease: Lease) -> App:
         known = self.apps.get(lease.mailbox)
@@ -136,7 +136,7 @@ class TeamWorker:
             if current.get(schema) != lease:
                 del self.apps[schema]
                 report.dropped.append(self.by_schema[schema])
-                log.warning("lease lost; mailbox dropped", engineer=self.by_schema[schema])
+                log.warning("lease lost; mailbox dropped", mailbox=self.by_schema[schema])
 
     def _database_down(self, report: RoundReport, exc: Exception) -> RoundReport:
         from mailbot.errors import describe
