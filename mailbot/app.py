@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -20,6 +21,9 @@ class App:
     engine: Engine
     sessions: sessionmaker[Session]
     mailbox: MailboxPort
+    # A team worker's lease check, run inside the send claim's transaction with the
+    # outbox row's id: False means another worker now serves this mailbox (mailbot/team).
+    send_fence: Callable[[Session, int], bool] | None = None
 
     @property
     def watched_folders(self) -> list[str]:
@@ -55,8 +59,9 @@ def build(
     mailbox: MailboxPort | None = None,
     migrate: bool = True,
     connect: bool = True,
+    engine: Engine | None = None,
 ) -> App:
-    engine = make_engine(settings.database_url)
+    engine = engine or make_engine(settings.database_url)
     if migrate:
         ensure_schema(engine)
     if not connect:

@@ -105,6 +105,13 @@ def _parser() -> argparse.ArgumentParser:
         )
     )
     sm.add_argument("--preview", metavar="FILE.html", required=True)
+    tm = sub.add_parser(
+        "team",
+        help="a team on one PostgreSQL (mailbot team --help)",
+        add_help=False,
+        prefix_chars="+",  # every option, --help too, is left to mailbot/team/cli.py
+    )
+    tm.add_argument("team_args", nargs=argparse.REMAINDER)  # parsed by mailbot/team/cli.py
     return p
 
 
@@ -488,6 +495,12 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_team(args: argparse.Namespace) -> int:
+    from mailbot.team.cli import main as team_main
+
+    return team_main(args.team_args)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from mailbot.demo.runner import run_demo
 
@@ -507,6 +520,7 @@ COMMANDS = {
     "quarantine": cmd_quarantine,
     "summary": cmd_summary,
     "demo": cmd_demo,
+    "team": cmd_team,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -44,7 +45,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         pytest.fail(
             "PostgreSQL on 127.0.0.1:5432 is not reachable (scripts/ensure-postgres starts it)"
         )
-    name = f"mailbot_t_{uuid.uuid4().hex[:12]}"
+    with fresh_pg_database("mailbot_t_") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def fresh_pg_database(prefix: str) -> Iterator[str]:
+    """A new database on the local PostgreSQL, dropped (connections and all) afterwards."""
+    name = f"{prefix}{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))

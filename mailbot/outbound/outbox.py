@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 import structlog
@@ -879,7 +880,7 @@ def _release_one(app: App, s: Session, row: Outbox, case: Case | None, ref, now:
     if _over_daily_recipients(app, s, row, now):
         return "stop"
     s.commit()  # any pending change of this row is written before the claim
-    if not _claim_for_sending(s, row, now):
+    if not _claim_for_sending(s, row, now, app.send_fence):
         return "skip"  # another process claimed it first: never two senders of one row
     try:
         app.mailbox.send(ref, row.key)
@@ -944,7 +945,9 @@ def _hold(
     return None, "", now
 
 
-def _claim_for_sending(s: Session, row: Outbox, now: datetime) -> bool:
+def _claim_for_sending(
+    s: Session, row: Outbox, now: datetime, fence: Callable[[Session, int], bool] | None = None
+) -> bool:
     """scheduled → sending as one conditional UPDATE: of two processes releasing the same
     row, exactly one wins, on SQLite and PostgreSQL alike. Committed before the send."""
     durable = s.get_bind().dialect.name == "sqlite"
@@ -960,6 +963,9 @@ def _claim_for_sending(s: Session, row: Outbox, now: datetime) -> bool:
             updated_at=now,
         )
     ).rowcount
+    if claimed == 1 and fence is not None and not fence(s, row.id):
+        s.rollback()  # a team worker whose lease is gone: the mailbox is another's now
+        return False
     s.commit()
     if durable:
         s.execute(text("PRAGMA synchronous=NORMAL"))

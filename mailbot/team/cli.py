@@ -1,0 +1,98 @@
+"""``mailbot team …``: the team's commands (a worker, and the views of one mailbox).
+
+- ``mailbot team check --team PATH``: validate the team configuration;
+- ``mailbot team run --team PATH``: a worker until SIGTERM/SIGINT (start one per host);
+- ``mailbot team cases --team PATH --mailbox ID`` and ``mailbot team case N --team PATH
+  --mailbox ID``: the usual views of one engineer's mailbox, from the database only.
+
+``PATH`` is a team file or directory (mailbot/team/config.py), default ``$MAILBOT_TEAM``.
+Every failure is one line and the usual exit code (mailbot/errors.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from mailbot.cli import EXIT_USAGE, UsageError, _Parser, _print_json
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="mailbot team", description="A support team on one PostgreSQL.")
+    sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    def with_team(sp: argparse.ArgumentParser, mailbox: bool = False) -> argparse.ArgumentParser:
+        sp.add_argument(
+            "--team",
+            "-t",
+            default=os.environ.get("MAILBOT_TEAM", "team.toml"),
+            help="team file or directory (default: $MAILBOT_TEAM or ./team.toml)",
+        )
+        if mailbox:
+            sp.add_argument("--mailbox", "-m", required=True, help="the engineer's id")
+            sp.add_argument("--json", action="store_true")
+        return sp
+
+    with_team(sub.add_parser("check", help="validate the team configuration"))
+    with_team(sub.add_parser("run", help="run a worker until SIGTERM/SIGINT"))
+    with_team(sub.add_parser("cases", help="one mailbox's open cases"), mailbox=True)
+    c = with_team(sub.add_parser("case", help="one case of one mailbox"), mailbox=True)
+    c.add_argument("number")
+    return p
+
+
+def main(argv: list[str]) -> int:
+    try:
+        args = _parser().parse_args(argv)
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    from mailbot.team.config import load_team
+
+    team = load_team(args.team)
+    if args.action == "check":
+        print(f"team: {len(team.engineers)} engineers, lease {team.lease_seconds} s")
+        return 0
+    if args.action == "run":
+        if os.environ.get("MAILBOT_NOW"):
+            print(
+                "MAILBOT_NOW is set, but `team run` runs on the real clock: unset it",
+                file=sys.stderr,
+            )
+            return 2
+        from mailbot.team.worker import run
+
+        run(team)
+        return 0
+    return _view(team, args)
+
+
+def _view(team, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from mailbot import clock
+    from mailbot.app import build
+    from mailbot.team.tenancy import prepare_mailbox, schema_for, scoped, shared_engine
+    from mailbot.views import data, render
+
+    settings = team.engineers.get(args.mailbox)
+    if settings is None:
+        known = ", ".join(team.engineers)
+        print(f"no mailbox {args.mailbox!r} in the team (known: {known})", file=sys.stderr)
+        return EXIT_USAGE
+    engine = shared_engine(team.database_url, pool_size=1)
+    try:
+        schema = schema_for(args.mailbox)
+        prepare_mailbox(engine, schema)
+        app = build(settings, migrate=False, connect=False, engine=scoped(engine, schema))
+        now = clock.now()
+        if args.action == "cases":
+            found, show = data.open_cases(app, now), render.cases_table
+        else:
+            found, show = data.case_detail(app, args.number, now), render.case_view
+        if found is None:
+            print(f"no case {args.number} in mailbox {args.mailbox}", file=sys.stderr)
+            return EXIT_USAGE
+        _print_json(found) if args.json else show(found, app.calendar, now)  # type: ignore[arg-type]
+        return 0
+    finally:
+        engine.dispose()
