@@ -3,7 +3,9 @@
 - ``mailbot team check --team PATH``: validate the team configuration;
 - ``mailbot team run --team PATH``: a worker until SIGTERM/SIGINT (start one per host);
 - ``mailbot team cases --team PATH --mailbox ID`` and ``mailbot team case N --team PATH
-  --mailbox ID``: the usual views of one engineer's mailbox, from the database only.
+  --mailbox ID``: the usual views of one engineer's mailbox, from the database only;
+- ``mailbot team import --team PATH --mailbox ID --database URL [--data-dir DIR]``: move
+  an engineer's single-user install into the team (mailbot/team/importing.py).
 
 ``PATH`` is a team file or directory (mailbot/team/config.py), default ``$MAILBOT_TEAM``.
 Every failure is one line and the usual exit code (mailbot/errors.py).
@@ -39,6 +41,16 @@ def _parser() -> argparse.ArgumentParser:
     with_team(sub.add_parser("cases", help="one mailbox's open cases"), mailbox=True)
     c = with_team(sub.add_parser("case", help="one case of one mailbox"), mailbox=True)
     c.add_argument("number")
+    imp = with_team(
+        sub.add_parser("import", help="move an engineer's single-user database into the team")
+    )
+    imp.add_argument("--mailbox", "-m", required=True, help="the engineer's id in the team")
+    imp.add_argument(
+        "--database", required=True, help="the single-user database URL (sqlite:///...)"
+    )
+    imp.add_argument(
+        "--data-dir", help="the single-user data directory (its mailbox state files come too)"
+    )
     return p
 
 
@@ -65,7 +77,32 @@ def main(argv: list[str]) -> int:
 
         run(team)
         return 0
+    if args.action == "import":
+        return _import(team, args)
     return _view(team, args)
+
+
+def _import(team, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from mailbot.store.transfer import TransferRefused
+    from mailbot.team.importing import import_engineer
+
+    if args.mailbox not in team.engineers:
+        known = ", ".join(team.engineers)
+        print(f"no mailbox {args.mailbox!r} in the team (known: {known})", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        done = import_engineer(
+            team, args.mailbox, args.database, Path(args.data_dir) if args.data_dir else None
+        )
+    except TransferRefused as exc:
+        print(f"mailbot team import: nothing copied: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    copied = ", ".join(f"{n} {table}" for table, n in done.rows.items() if n)
+    files = f"; state files: {', '.join(done.files)}" if done.files else ""
+    print(f"imported into mailbox {args.mailbox}: {copied or 'no rows'}{files}")
+    return 0
 
 
 def _view(team, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
