@@ -75,6 +75,28 @@ def test_service_units_are_sandboxed_notify_services_that_systemd_accepts(unit, 
     assert done.returncode == 0 and "mailbot.service" not in done.stderr, done.stderr
 
 
+def test_team_unit_runs_a_restarting_sandboxed_worker_that_systemd_accepts(tmp_path):
+    text = (UNITS / "mailbot-team.service").read_text()
+    for line in (
+        "ExecStart=/usr/local/bin/mailbot team run --team /etc/mailbot/team",
+        "Restart=always",
+        "KillMode=mixed",
+        "NoNewPrivileges=yes",
+        "ProtectSystem=strict",
+        "UMask=0077",
+    ):
+        assert line in text, line
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed here")
+    here = tmp_path / "mailbot-team.service"
+    here.write_text(
+        text.replace("/usr/local/bin/mailbot", str(Path(sys.executable).parent / "mailbot"))
+    )
+    done = subprocess.run([analyze, "verify", str(here)], capture_output=True, text=True)
+    assert done.returncode == 0 and "mailbot-team.service" not in done.stderr, done.stderr
+
+
 def test_daemon_serves_metrics_and_health_and_reloads_on_sighup(tmp_path, db_url):
     port = _free_port()
     cfg = _config(tmp_path, db_url, metrics_address=f"127.0.0.1:{port}")
