@@ -240,17 +240,27 @@ def before_cycle(settings: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def try_idle_tick(settings: dict[str, Any], config_path: str) -> bool:
     """Record an idle cycle and return True when a full cycle could do nothing; False
-    (having changed nothing) when the full cycle must run."""
+    when the full cycle must run (also when anything here goes wrong: the full path
+    then meets the same problem and reports it as it always has)."""
+    try:
+        when = _idle(settings, config_path)
+    except (OSError, ValueError, KeyError, TypeError, sqlite3.Error):
+        return False
+    if when is None:
+        return False
+    _log(when)
+    return True
+
+
+def _idle(settings: dict[str, Any], config_path: str) -> datetime | None:
+    """The instant of the idle cycle recorded, or None when a full cycle must run."""
     from mailbot import __version__, clock, health, snapshot
     from mailbot.store.lite import connect
 
     if os.name != "posix" or settings.get("mailbox_kind") != "maildir":
-        return False
+        return None
     data_dir = Path(settings["data_dir"])
-    try:
-        state = json.loads(state_path(data_dir).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
+    state = json.loads(state_path(data_dir).read_text(encoding="utf-8"))
     if (
         not isinstance(state, dict)
         or state.get("format") != FORMAT
@@ -258,30 +268,29 @@ def try_idle_tick(settings: dict[str, Any], config_path: str) -> bool:
         or state.get("config") != snapshot.fingerprint_id(config_path)
         or state.get("stamps") is None
     ):
-        return False
+        return None
     conn = connect(settings.get("database_url"))  # None unless the schema is the newest
     if conn is None:
-        return False
+        return None
     try:
         with _locked(data_dir):
             now = clock.now()
             full_at = datetime.fromisoformat(state["full_at"])
             if not full_at <= now < full_at + FULL_EVERY:
-                return False
+                return None
             wake = state.get("next_wake")
             if wake is not None and now >= datetime.fromisoformat(wake):
-                return False
+                return None
             current = before_cycle(settings)
             if current is None or current != state["stamps"]:
-                return False
+                return None
             if token(conn) != state["token"]:
-                return False
+                return None
             for step in ("sync", "evaluate", "release"):
                 health.mark(data_dir, step, True)
     finally:
         conn.close()
-    _log(now)
-    return True
+    return now
 
 
 def _log(now: datetime) -> None:
