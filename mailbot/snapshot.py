@@ -39,6 +39,9 @@ FORMAT = 1
 _VAR = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
 # consulted by Path.expanduser() and os.path.expandvars() while paths are resolved
 _ALWAYS = ("HOME", "USERPROFILE")
+# and by the holidays package for the names of the holidays (gettext)
+_LOCALE = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+HOLIDAY_YEARS = (1990, 2070)  # the years whose public holidays the snapshot holds
 
 
 def cache_dir() -> Path:
@@ -148,6 +151,19 @@ def lean_settings(settings: Any) -> dict[str, Any]:
     }
 
 
+def _holidays(settings: Any) -> dict[str, Any]:
+    """The public holidays of :data:`HOLIDAY_YEARS`, as the holidays package names them
+    (about 10 ms here, on a path that loaded the package to validate the country)."""
+    import holidays
+
+    cal = settings.calendar
+    first, last = HOLIDAY_YEARS
+    found = holidays.country_holidays(
+        cal.country, subdiv=cal.subdivision, years=range(first, last + 1)
+    )
+    return {"years": [first, last], "days": {d.isoformat(): name for d, name in found.items()}}
+
+
 def save(config_path: str, raw: bytes, data: dict[str, Any], settings: Any) -> None:
     """Write the snapshot after the full loader validated ``raw`` (best effort: a cache
     that cannot be written only means the next start takes the full path)."""
@@ -162,7 +178,7 @@ def save(config_path: str, raw: bytes, data: dict[str, Any], settings: Any) -> N
     doc = {
         "format": FORMAT,
         "lists": {
-            "env": sorted(env | set(_ALWAYS)),
+            "env": sorted(env | set(_ALWAYS) | set(_LOCALE)),
             "secrets": sorted(secrets),
             "files": sorted(set(_checked_files(settings)) | set(_rule_files())),
         },
@@ -172,12 +188,13 @@ def save(config_path: str, raw: bytes, data: dict[str, Any], settings: Any) -> N
     doc["fingerprint"] = _fingerprint(real, raw, lists["env"], lists["secrets"], lists["files"])
     try:
         current = json.loads(where.read_text(encoding="utf-8"))
-        same = {k: v for k, v in current.items() if k != "id"} == doc
+        same = {k: v for k, v in current.items() if k not in ("id", "holidays")} == doc
     except (OSError, ValueError, AttributeError):
         same = False
     if same:
         return
     doc["id"] = os.urandom(12).hex()  # names this snapshot (the idle tick's state refers to it)
+    doc["holidays"] = _holidays(settings)
     from mailbot.files import write_private_json
 
     with contextlib.suppress(OSError):
@@ -205,7 +222,9 @@ def load(config_path: str) -> dict[str, Any] | None:
     if now != doc.get("fingerprint"):
         return None
     settings = doc.get("settings")
-    return settings if isinstance(settings, dict) else None
+    if not isinstance(settings, dict):
+        return None
+    return {**settings, "holidays": doc.get("holidays")}
 
 
 def fingerprint_id(config_path: str) -> str | None:

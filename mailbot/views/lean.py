@@ -45,6 +45,7 @@ def calendar(settings: dict[str, Any]) -> BusinessCalendar:
     from mailbot.domain.calendar import BusinessCalendar
 
     c = settings["calendar"]
+    known = settings.get("holidays") or None  # the snapshot's; else the package is asked
     return BusinessCalendar(
         ZoneInfo(c["timezone"]),
         frozenset(c["workdays"]),
@@ -53,6 +54,8 @@ def calendar(settings: dict[str, Any]) -> BusinessCalendar:
         c["country"],
         c["subdivision"],
         frozenset(date.fromisoformat(d) for d in c["extra_days_off"]),
+        {date.fromisoformat(d): name for d, name in known["days"].items()} if known else None,
+        (known["years"][0], known["years"][1]) if known else None,
     )
 
 

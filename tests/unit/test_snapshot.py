@@ -99,3 +99,24 @@ def test_a_damaged_snapshot_is_ignored(config, tmp_path):
     assert snapshot.load(str(path)) is None
     written.write_text('{"format": 1, "lists": []}')
     assert snapshot.load(str(path)) is None
+
+
+def test_the_holidays_it_holds_are_the_packages_day_for_day(config):
+    """The lean calendar's holidays come from the snapshot, the full one's from the
+    holidays package: every day of the years the snapshot covers, the same answer."""
+    from datetime import date, timedelta
+
+    from mailbot import config as config_mod
+    from mailbot.domain.calendar import BusinessCalendar
+    from mailbot.views import lean
+
+    path, _data = config
+    held = snapshot.load(str(path))
+    lean_cal = lean.calendar(held)
+    assert lean_cal.known_holidays and lean_cal.known_years == snapshot.HOLIDAY_YEARS
+    full_cal = BusinessCalendar.from_settings(config_mod.load(path).calendar)
+    first, last = snapshot.HOLIDAY_YEARS
+    day = date(first - 1, 12, 1)  # and a month either side, asked of the package
+    while day <= date(last + 1, 1, 31):
+        assert lean_cal.day_off_reason(day) == full_cal.day_off_reason(day), day
+        day += timedelta(days=1)
