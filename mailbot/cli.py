@@ -116,9 +116,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _load(path: str):  # type: ignore[no-untyped-def]
-    from mailbot import config
+    """The full loader, the authority on the config; what it validated refreshes the
+    snapshot the fast paths start from (mailbot/snapshot.py)."""
+    from mailbot import config, snapshot
 
-    return config.load(path)
+    settings, raw, data = config.load_with_source(path)
+    snapshot.save(path, raw, data, settings)
+    return settings
 
 
 def _app(path: str, migrate: bool = True, connect: bool = True):  # type: ignore[no-untyped-def]
@@ -309,10 +313,24 @@ def cmd_login(args: argparse.Namespace) -> int:
 
 
 def cmd_tick(args: argparse.Namespace) -> int:
+    from mailbot import app as app_mod
+    from mailbot import idle, snapshot
     from mailbot.cycle import run_cycle
 
-    app = _app(args.config)
+    settings = _load(args.config)
+    idle.forget(settings.data_dir)  # a cycle that does not finish leaves no idle state
+    before = idle.before_cycle(snapshot.lean_settings(settings))  # before the cycle reads
+    app = app_mod.build(settings)
     report = run_cycle(app)
+    try:
+        idle.remember(app, args.config, before)
+    except Exception as exc:  # the cycle went well; the next tick simply runs in full
+        import structlog
+
+        idle.forget(settings.data_dir)
+        structlog.get_logger("mailbot.idle").warning(
+            "idle state not written", error=type(exc).__name__
+        )
     print(
         f"tick: {report.new_messages} new messages, {report.quarantined} quarantined, "
         f"{report.planned} planned, {report.materialised} drafted/reminded, {report.sent} sent"
@@ -524,6 +542,66 @@ COMMANDS = {
 }
 
 
+LEAN = {"tick", "cases", "case"}
+
+
+def _lean(args: argparse.Namespace) -> int | None:
+    """The fast path of an idle ``tick`` and of ``cases`` / ``case N`` on SQLite:
+    the standard library, the config snapshot, no SQLAlchemy, pydantic or structlog.
+    None when it does not apply (no true snapshot, another database or mailbox, a
+    schema to migrate, a tick with something to do): the full path then runs, with
+    its own checks, migrations and error messages, as if this had not been tried."""
+    from mailbot import snapshot
+
+    settings = snapshot.load(args.config)
+    if settings is None:
+        return None
+    if args.command == "tick":
+        from mailbot import idle
+
+        if not idle.try_idle_tick(settings, args.config):
+            return None
+        print("tick: 0 new messages, 0 quarantined, 0 planned, 0 drafted/reminded, 0 sent")
+        return 0
+    if args.command == "case" and args.mark:
+        return None
+    return _lean_view(args, settings)
+
+
+def _lean_view(args: argparse.Namespace, settings: dict[str, Any]) -> int | None:
+    from mailbot import clock
+    from mailbot.store.lite import connect
+    from mailbot.views import lean
+
+    try:
+        conn = connect(settings.get("database_url"))
+        if conn is None:
+            return None
+        try:
+            now = clock.now()
+            if args.command == "cases":
+                found, cal = lean.open_cases(conn, settings, now)
+            else:
+                found, cal = lean.case_detail(conn, settings, args.number, now)
+        finally:
+            conn.close()
+    except Exception:  # the database answered oddly: the full path says what is wrong
+        return None
+    if args.command == "case" and found is None:
+        print(f"no case {args.number}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        _print_json(found)
+        return 0
+    from mailbot.views import render
+
+    if args.command == "cases":
+        render.cases_table(found, cal, now)  # type: ignore[arg-type]
+    else:
+        render.case_view(found, cal, now)  # type: ignore[arg-type]
+    return 0
+
+
 def _rehearsal_clock(command: str) -> int:
     """``MAILBOT_NOW`` (an ISO 8601 instant with its offset) sets the clock for one
     command: scripted scenarios and rehearsals against a test mailbox travel in time
@@ -568,15 +646,18 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
     from mailbot.files import secure_umask
-    from mailbot.logs import configure
 
     secure_umask()  # everything mailbot creates is owner-only
-    configure()
     try:
         refused = _rehearsal_clock(args.command)
         if refused:
             return refused
-        code = COMMANDS[args.command](args)
+        code = _lean(args) if args.command in LEAN else None
+        if code is None:
+            from mailbot.logs import configure
+
+            configure()
+            code = COMMANDS[args.command](args)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
         return code
     except KeyboardInterrupt:

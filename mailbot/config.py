@@ -188,6 +188,12 @@ CATEGORY_DEFAULTS = {
 
 def load(path: str | os.PathLike[str]) -> Settings:
     """Read, validate and return the settings, or raise :class:`ConfigError`."""
+    return load_with_source(path)[0]
+
+
+def load_with_source(path: str | os.PathLike[str]) -> tuple[Settings, bytes, dict[str, Any]]:
+    """:func:`load`, also returning the bytes and the document it validated (the CLI's
+    config snapshot, :mod:`mailbot.snapshot`, is fingerprinted on exactly those)."""
     file = str(path)
     try:
         raw = Path(path).read_bytes()
@@ -201,7 +207,7 @@ def load(path: str | os.PathLike[str]) -> Settings:
         raise ConfigError(file, "-", "is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(file, "-", f"is not valid TOML: {exc}") from None
-    return parse(data, file=file, base=Path(path).resolve().parent)
+    return parse(data, file=file, base=Path(path).resolve().parent), raw, data
 
 
 def parse(data: dict[str, Any], file: str = "<config>", base: Path | None = None) -> Settings:

@@ -5,9 +5,11 @@ umask; ``mailbot check`` names existing files and folders that others can read."
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 OWNER_ONLY = 0o077  # the bits that must be clear
 
@@ -17,6 +19,17 @@ def secure_umask() -> None:
     Windows, where the profile directory's ACLs apply)."""
     if os.name == "posix":
         os.umask(OWNER_ONLY)
+
+
+def write_private_json(path: Path, doc: Any) -> None:
+    """Write ``doc`` whole (a temporary file renamed over ``path``, so a reader never
+    sees half of it), owner-only, creating the owner-only folder if need be."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(doc, fh)
+    os.replace(tmp, path)
 
 
 def readable_by_others(paths: list[Path]) -> list[str]:

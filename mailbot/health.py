@@ -13,10 +13,9 @@ unreadable or damaged file means "no good cycle yet"."""
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from mailbot import clock
 
@@ -52,12 +51,9 @@ def _instant(raw: str | None) -> datetime | None:
 
 
 def _write(data_dir: Path, doc: dict) -> None:
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = _path(data_dir).with_suffix(f".{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(doc, fh)
-    os.replace(tmp, _path(data_dir))
+    from mailbot.files import write_private_json
+
+    write_private_json(_path(data_dir), doc)
 
 
 def mark(data_dir: Path, step: str, ok: bool, error: str | None = None) -> None:
@@ -73,8 +69,7 @@ def mark(data_dir: Path, step: str, ok: bool, error: str | None = None) -> None:
     _write(data_dir, doc)
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     healthy: bool
     age_seconds: float | None  # since the oldest of the watched steps last finished well
     limit_seconds: float

@@ -77,6 +77,13 @@ def app(settings):
 
 
 @pytest.fixture(autouse=True)
+def _own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's config snapshots (mailbot/snapshot.py) go to the test's own cache
+    directory, never the user's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+@pytest.fixture(autouse=True)
 def _real_clock() -> Iterator[None]:
     clock.use(None)
     yield

@@ -4,7 +4,7 @@ mailbot goes through one :class:`BusinessCalendar` so the rules never disagree a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
@@ -23,6 +23,11 @@ class BusinessCalendar:
     country: str
     subdivision: str | None = None
     extra_days_off: frozenset[date] = frozenset()
+    # The public holidays of the years ``known_years`` (first, last), worked out before
+    # (the config snapshot holds them: the holidays package costs 70 ms to load); other
+    # years are asked of the package.
+    known_holidays: dict[date, str] | None = field(default=None, compare=False, repr=False)
+    known_years: tuple[int, int] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_settings(cls, s: CalendarSettings) -> BusinessCalendar:
@@ -41,7 +46,11 @@ class BusinessCalendar:
         """Why ``day`` is not a business day (None when it is one)."""
         if day.weekday() not in self.workdays:
             return DAY_NAMES[day.weekday()]
-        name = self._holidays.get(day)
+        known, years = self.known_holidays, self.known_years
+        if known is not None and years is not None and years[0] <= day.year <= years[1]:
+            name = known.get(day)
+        else:
+            name = self._holidays.get(day)
         if name:
             return f"public holiday ({name})"
         if day in self.extra_days_off:

@@ -7,6 +7,10 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from mailbot.store.lite import (
+    SCHEMA_HEAD,  # the newest revision in migrations/ (a test keeps the two equal)
+)
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -57,9 +61,6 @@ def migration_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
-
-
-SCHEMA_HEAD = "0007"  # the newest revision in migrations/ (a test keeps the two equal)
 
 
 def ensure_schema(engine: Engine) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mailbot.domain.calendar import BusinessCalendar
 from mailbot.views.table import render_table
+
+if TYPE_CHECKING:  # for annotations only: this module is on the fast path
+    from mailbot.domain.calendar import BusinessCalendar
 
 
 def _local(cal: BusinessCalendar, iso: str | None) -> str:
