@@ -117,23 +117,26 @@ def file_message(
     the row and the case id (None when the message is parked or not case mail)."""
     case_id = msg.case_id
     if case_id is None and opens_a_case(msg):
-        case = Case(
-            number=msg.case_number,
-            subject=msg.subject,
-            state=CaseState.NEW,
-            opened_at=msg.when,
-            phase_started_at=msg.when,
-            customer_cc=[],
-            premier=False,
-            customer_messages=0,
-            updated_at=now,
-            needs_fold=True,
-        )
-        s.add(case)
-        s.flush()
-        case_id = case.id
-        cache.by_number[case.number] = case_id
-        cache.arrived.add(CASE_REF + case.number)
+        # One Core INSERT, not an ORM object and a flush: the unit of work cost half a
+        # millisecond per new case, and nothing in the batch needs the object (the fold
+        # loads the case when it runs).
+        number = msg.case_number
+        case_id = s.execute(
+            insert(Case).values(
+                number=number,
+                subject=msg.subject,
+                state=CaseState.NEW,
+                opened_at=msg.when,
+                phase_started_at=msg.when,
+                customer_cc=[],
+                premier=False,
+                customer_messages=0,
+                updated_at=now,
+                needs_fold=True,
+            )
+        ).inserted_primary_key[0]
+        cache.by_number[number] = case_id
+        cache.arrived.add(CASE_REF + number)
     waits = _waits_for(msg) if case_id is None else []
     status = "case" if case_id is not None else ("parked" if waits else "none")
     item = item_row(msg, settings, case_id, status)

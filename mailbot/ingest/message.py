@@ -42,6 +42,39 @@ def _address(raw: str) -> str:
     return addr if _ADDR.match(addr) else ""
 
 
+_ATOM_NAME = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~. -]*"
+_QUOTED_NAME = r'"[^"\\\r\n]*"'
+_ADDR_SPEC = r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+_PLAIN_ITEM = re.compile(
+    rf"[ \t]*(?:(?P<name>{_ATOM_NAME}|{_QUOTED_NAME})[ \t]*<(?P<angled>{_ADDR_SPEC})>"
+    rf"|(?P<bare>{_ADDR_SPEC}))[ \t]*(?:,|$)"
+)
+
+
+def parse_addresses(values: list[str]) -> list[tuple[str, str]]:
+    """``email.utils.getaddresses(values)``, with a fast path for the common shape
+    ("Name <a@b>", "\"Name\" <a@b>", "a@b", comma-separated), where its character-by-
+    character parser cost a tenth of reading a message. Anything else (comments, groups,
+    routes, quoted local parts, odd spacing) goes to the standard parser, so the result
+    is the same for every input."""
+    joined = ", ".join(values)
+    found: list[tuple[str, str]] = []
+    pos, end = 0, len(joined)
+    while pos < end:
+        item = _PLAIN_ITEM.match(joined, pos)
+        if item is None or item.end() == pos:
+            return getaddresses(values)
+        name = item.group("name")
+        if name is None:
+            found.append(("", item.group("bare")))
+        elif name.startswith('"'):
+            found.append((name[1:-1], item.group("angled")))
+        else:
+            found.append((" ".join(name.split()), item.group("angled")))
+        pos = item.end()
+    return found
+
+
 def _decode(raw: Any) -> str:
     if raw is None:
         return ""
@@ -158,7 +191,7 @@ class IncomingMessage:
     def sender(self) -> tuple[str, str]:
         """(display name, address) of From. The address is parsed from the raw header and
         only the display name is decoded: an encoded word can never smuggle in an address."""
-        pairs = getaddresses(self._raw("From")[:1])
+        pairs = parse_addresses(self._raw("From")[:1])
         name, addr = pairs[0] if pairs else ("", "")
         return _decode(name).strip().strip('"'), _address(addr)
 
@@ -173,7 +206,7 @@ class IncomingMessage:
             values = [v for n in names for v in self._raw(n)]
             found = self._addresses[names] = [
                 (_decode(n).strip().strip('"'), a)
-                for n, raw in getaddresses(values)
+                for n, raw in parse_addresses(values)
                 if (a := _address(raw))
             ]
         return found
