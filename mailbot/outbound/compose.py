@@ -34,9 +34,12 @@ class PlaceholderLeft(Exception):
     """A rendered email still contains a template marker or an unfilled slot (R25)."""
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def one_line(value: str) -> str:
     """Header-safe: no CR/LF or other control characters."""
-    return " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", value).split())
+    return " ".join(_CONTROL.sub(" ", value).split())
 
 
 def find_placeholders(text: str, allow_slots: bool = False) -> list[str]:
@@ -56,6 +59,9 @@ def environment(root: str = str(TEMPLATES)):  # type: ignore[no-untyped-def]
         undefined=StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=False,
+        # the templates are the package's own files, replaced only with the code (and a
+        # restart): no modification-time check on every draft's three templates
+        auto_reload=False,
     )
 
 
