@@ -274,11 +274,25 @@ def private_keys(text: str) -> Iterator[Span]:
         pos = stop
 
 
-# Words one of the password patterns needs (the ASCII ones: see ``_gates``).
+# Words one of the password patterns needs, and one of the key patterns ("pass" stands
+# for password, passwort, passcode, mot de passe…; "contrase" for contraseña and
+# contrasena; "key" for keys, apikey, api-key).
 _PASSWORD_HINTS = ("pw", "pass", "kennwort", "mdp", "contrase", "clave", "wachtwoord", "senha",
-                   "haslo", "parola", "pin")  # fmt: skip
-_KEY_HINTS = ("key", "token", "secret", "cle", "clave", "chiave", "sleutel", "chave", "klucz",
-              "geheimnis", "jeton", "schluessel")  # fmt: skip
+                   "haslo", "hasło", "parola", "pin")  # fmt: skip
+_KEY_HINTS = ("key", "token", "secret", "schlüssel", "schluessel", "clé", "cle", "clave",
+              "chiave", "sleutel", "chave", "klucz", "geheimnis", "jeton")  # fmt: skip
+
+
+# The only characters that IGNORECASE matches to an ASCII letter while ``str.lower``
+# does not turn them into it (found by trying every code point): "İ", "ı", "ſ", Kelvin.
+FOLDS_TO_ASCII = "\u0130\u0131\u017f\u212a"
+
+
+def literal_gates_hold(text: str) -> bool:
+    """Whether "literal ``w`` (lower-case ASCII) in ``text.lower()``" is exactly "some
+    IGNORECASE pattern can match ``w`` in ``text``": true unless one of
+    :data:`FOLDS_TO_ASCII` is in the text."""
+    return not any(c in text for c in FOLDS_TO_ASCII)
 
 
 def _gates(text: str) -> tuple[bool, ...]:
@@ -287,9 +301,9 @@ def _gates(text: str) -> tuple[bool, ...]:
     these checks cost a fraction of the patterns (which try their alternations at every
     position: 40 µs for an average text, the largest part of reading a message).
 
-    Exact for ASCII text only: under IGNORECASE a pattern's "s" also matches "ſ" and
-    its "k" the Kelvin sign, which ``str.lower`` keeps. Any other text runs every rule."""
-    if not text.isascii():
+    Where :func:`literal_gates_hold` says the lower-cased text cannot tell, every rule
+    runs."""
+    if not literal_gates_hold(text):
         return (True,) * 8
     lowered = text.lower()
     slash = "/" in text
