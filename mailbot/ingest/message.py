@@ -28,6 +28,8 @@ _ADDR = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+$")
 def _clean(value: str) -> str:
     """Undo surrogate escapes from raw 8-bit header bytes (UTF-8 as RFC 6532 allows, else
     Windows-1252, what old clients send), and keep it on one line."""
+    if value.isascii():  # most header values: the round trip below changes nothing
+        return " ".join(value.split())
     data = value.encode("utf-8", "surrogateescape")
     try:
         value = data.decode("utf-8")
@@ -75,13 +77,49 @@ def parse_addresses(values: list[str]) -> list[tuple[str, str]]:
     return found
 
 
+_FIELD_NAME = re.compile(r"[\041-\071\073-\176]+:")
+# splitlines() breaks lines at these too, as the feed parser does; "\r" is left to it
+_ODD_BREAKS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e")
+
+
+def raw_header_items(head: bytes) -> list[tuple[str, str]]:
+    """``BytesHeaderParser(policy=compat32).parsebytes(head).raw_items()``, with a fast
+    path for a well-formed header block (every line a "Name: value" line or a
+    continuation, "\n" line ends): the feed parser cost as much again as the rest of
+    reading a message's headers. Anything else (a continuation first, a Unix "From "
+    line, a line that is not a header, CR or other line breaks) goes to the parser,
+    so the result is the same for every input."""
+    text = head.decode("ascii", "surrogateescape")
+    if any(c in text for c in _ODD_BREAKS):
+        return list(BytesHeaderParser(policy=compat32).parsebytes(head).raw_items())
+    items: list[tuple[str, str]] = []
+    name = ""
+    value: list[str] = []
+    for line in text.splitlines(True):
+        if line[0] in " \t":
+            if not name:
+                return list(BytesHeaderParser(policy=compat32).parsebytes(head).raw_items())
+            value.append(line)
+            continue
+        if _FIELD_NAME.match(line) is None:
+            return list(BytesHeaderParser(policy=compat32).parsebytes(head).raw_items())
+        if name:
+            items.append((name, "".join(value).rstrip("\r\n")))
+        colon = line.index(":")
+        name, value = line[:colon], [line[colon + 1 :].lstrip(" \t")]
+    if name:
+        items.append((name, "".join(value).rstrip("\r\n")))
+    return items
+
+
 def _decode(raw: Any) -> str:
     if raw is None:
         return ""
     text = _clean(str(raw))
-    if "=?" in text:
-        with contextlib.suppress(ValueError, LookupError, UnicodeError):
-            text = str(make_header(decode_header(text)))
+    if "=?" not in text:
+        return text  # _clean of its own result is that result
+    with contextlib.suppress(ValueError, LookupError, UnicodeError):
+        text = str(make_header(decode_header(text)))
     return _clean(text)
 
 
@@ -125,9 +163,12 @@ class IncomingMessage:
         if end < 0 and len(head) >= HEAD_BYTES:
             raise UnreadableMessage(f"no end of headers in the first {HEAD_BYTES} bytes")
         msg = cls(ref, head if end < 0 else head[: end + 1], load_body, seen_at, delivered_at)
-        if not msg.headers.keys():
+        index = msg._by_name
+        if not index:
             raise UnreadableMessage("no headers")
-        if not msg.headers.get("From") and not msg.headers.get("Subject"):
+        # what compat32's get() would say: its value for an 8-bit header is a Header
+        # object, always true, and such a value is never empty
+        if not index.get("from", [""])[0] and not index.get("subject", [""])[0]:
             raise UnreadableMessage("neither From nor Subject")
         return msg
 
@@ -151,7 +192,7 @@ class IncomingMessage:
         index: dict[str, list[Any]] = {}
         # raw_items: compat32's items() wraps 8-bit values in a Header whose str() is
         # mojibake ("NÃ£o Ã© possÃ­vel entregar"); the raw value keeps the bytes.
-        for name, value in self.headers.raw_items():
+        for name, value in raw_header_items(self.head):
             index.setdefault(name.lower(), []).append(value)
         return index
 
