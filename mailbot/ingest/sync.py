@@ -158,6 +158,8 @@ def unpark(app: App, s: Session, arrived: set[str], now: datetime) -> int:
     filtered again, now that its case is known; returns how many joined a case."""
     joined = 0
     pending = set(arrived)
+    joined_items: list[int] = []
+    joined_cases: set[int] = set()
     while pending:
         chunk = sorted(pending)[:500]
         pending.difference_update(chunk)
@@ -182,8 +184,16 @@ def unpark(app: App, s: Session, arrived: set[str], now: datetime) -> int:
             case_id, message_id = _join(app, s, item, ref, now)
             if case_id is not None:
                 joined += 1
+                joined_items.append(item.id)
+                joined_cases.add(case_id)
                 if message_id:
                     pending.add(message_id)
+    # the joined messages' waits go, and their cases are marked to fold, in a few
+    # statements for all of them (later rounds skip them: they are no longer parked)
+    for start in range(0, len(joined_items), 500):
+        chunk = joined_items[start : start + 500]
+        s.execute(delete(ThreadWait).where(ThreadWait.mail_item_id.in_(chunk)))
+    mark_for_fold(s, joined_cases)
     return joined
 
 
@@ -209,8 +219,6 @@ def _join(
     for name in ("case_id", "status", "direction", "automatic", "facts", "at", "subject"):
         setattr(item, name, row[name])
     item.ingested_at = now  # when mailbot learned it is case mail (R19 compares with this)
-    s.execute(delete(ThreadWait).where(ThreadWait.mail_item_id == item.id))
-    mark_for_fold(s, {msg.case_id})
     return msg.case_id, msg.message_id
 
 
