@@ -66,6 +66,11 @@ _ATTACHMENT_NAME = re.compile(
 )
 
 
+_CONTENT_TYPE = re.compile(rb"^content-type:\s*([\w/.+-]+)([^\n]*(?:\n[ \t][^\n]*)*)", re.MULTILINE)
+_TRANSFER_ENCODING = re.compile(rb"^content-transfer-encoding:\s*([\w-]+)", re.MULTILINE)
+_CHARSET = re.compile(rb'charset="?([\w.:-]+)')
+
+
 @dataclass(frozen=True)
 class Body:
     """What the content filters read of a message body."""
@@ -94,15 +99,13 @@ def _simple_text(raw: bytes) -> str | None:
     if end < 0:
         return None
     head = raw[:end].lower()
-    ctype = re.search(
-        rb"^content-type:\s*([\w/.+-]+)([^\n]*(?:\n[ \t][^\n]*)*)", head, re.MULTILINE
-    )
+    ctype = _CONTENT_TYPE.search(head)
     kind = ctype.group(1) if ctype else b"text/plain"
     if kind not in (b"text/plain", b"text/html"):
         return None
-    cte = re.search(rb"^content-transfer-encoding:\s*([\w-]+)", head, re.MULTILINE)
+    cte = _TRANSFER_ENCODING.search(head)
     encoding = cte.group(1) if cte else b"7bit"
-    charset_match = re.search(rb'charset="?([\w.:-]+)', ctype.group(2)) if ctype else None
+    charset_match = _CHARSET.search(ctype.group(2)) if ctype else None
     charset = charset_match.group(1).decode("ascii", "replace") if charset_match else "utf-8"
     body = raw[end + sep :]
     if encoding == b"quoted-printable":

@@ -37,6 +37,32 @@ class FilingCache:
     waits: dict[str, tuple[list[str], str]] = field(default_factory=dict)  # key → (refs, locator)
     touched: set[int] = field(default_factory=set)  # cases whose timeline grew
     arrived: set[str] = field(default_factory=set)  # refs parked mail may be waiting for
+    new_cases: list[dict] = field(default_factory=list)  # cases opened by the batch
+
+    def open_case(self, row: dict) -> int:
+        """A stand-in id (negative, so it can never be a real one) for a case the batch
+        opens: the cases are inserted together in :meth:`flush`, and every stand-in is
+        replaced by the real id before anything is written that refers to it. One
+        INSERT per new case was a fifth of filing."""
+        self.new_cases.append(row)
+        return -len(self.new_cases)
+
+    def _insert_new_cases(self, s: Session) -> None:
+        rows, self.new_cases = self.new_cases, []
+        ids = s.execute(
+            insert(Case).returning(Case.id, sort_by_parameter_order=True), rows
+        ).scalars()
+        real = {-(i + 1): case_id for i, case_id in enumerate(ids)}
+        if len(real) != len(rows):
+            raise RuntimeError("the database returned fewer case ids than cases inserted")
+        for item in self.items:
+            if item["case_id"] is not None and item["case_id"] < 0:
+                item["case_id"] = real[item["case_id"]]
+        self.touched = {real.get(c, c) for c in self.touched}
+        for index in (self.by_number, self.by_message_id):
+            for key, case_id in index.items():
+                if case_id < 0:
+                    index[key] = real[case_id]
 
     def case_for_message_ids(self, ids: list[str]) -> int | None:
         return next((self.by_message_id[i] for i in ids if i in self.by_message_id), None)
@@ -44,6 +70,8 @@ class FilingCache:
     def flush(self, s: Session, folder: str) -> None:
         """Write the batch's rows, the parked ones' waits, and mark the cases to fold,
         all in the caller's transaction (the fold itself may come after a crash)."""
+        if self.new_cases:
+            self._insert_new_cases(s)
         if self.items:
             s.execute(insert(MailItem), self.items)
             self.items.clear()
@@ -117,23 +145,23 @@ def file_message(
     the row and the case id (None when the message is parked or not case mail)."""
     case_id = msg.case_id
     if case_id is None and opens_a_case(msg):
-        case = Case(
-            number=msg.case_number,
-            subject=msg.subject,
-            state=CaseState.NEW,
-            opened_at=msg.when,
-            phase_started_at=msg.when,
-            customer_cc=[],
-            premier=False,
-            customer_messages=0,
-            updated_at=now,
-            needs_fold=True,
+        number = msg.case_number
+        case_id = cache.open_case(
+            dict(
+                number=number,
+                subject=msg.subject,
+                state=CaseState.NEW,
+                opened_at=msg.when,
+                phase_started_at=msg.when,
+                customer_cc=[],
+                premier=False,
+                customer_messages=0,
+                updated_at=now,
+                needs_fold=True,
+            )
         )
-        s.add(case)
-        s.flush()
-        case_id = case.id
-        cache.by_number[case.number] = case_id
-        cache.arrived.add(CASE_REF + case.number)
+        cache.by_number[number] = case_id
+        cache.arrived.add(CASE_REF + number)
     waits = _waits_for(msg) if case_id is None else []
     status = "case" if case_id is not None else ("parked" if waits else "none")
     item = item_row(msg, settings, case_id, status)

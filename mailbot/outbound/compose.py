@@ -34,14 +34,35 @@ class PlaceholderLeft(Exception):
     """A rendered email still contains a template marker or an unfilled slot (R25)."""
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def one_line(value: str) -> str:
     """Header-safe: no CR/LF or other control characters."""
-    return " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", value).split())
+    return " ".join(_CONTROL.sub(" ", value).split())
+
+
+# IGNORECASE matches these to ASCII letters that ``str.lower`` does not give (see
+# mailbot.ingest.secret_rules.FOLDS_TO_ASCII); with one in the text, the pattern runs.
+_FOLDS_TO_ASCII = "\u0130\u0131\u017f\u212a"
+# A literal every match of TEMPLATE_MARKERS holds (lower-cased where it ignores case).
+_MARKER_BRACES = ("{{", "}}", "{%", "%}", "{#", "#}")
+_MARKER_WORDS = ("[customer", "[name", "[case", "[date", "[signature", "[support engineer",
+                 "<customer>", "<name>", "<case number>", "xxx-xxx", "undefined")  # fmt: skip
+
+
+def _may_hold_markers(text: str) -> bool:
+    """False when TEMPLATE_MARKERS cannot match ``text``: the pattern, tried at every
+    position of a draft's HTML, was a tenth of drafting; these checks are a fraction."""
+    if any(b in text for b in _MARKER_BRACES) or any(c in text for c in _FOLDS_TO_ASCII):
+        return True
+    lowered = text.lower()
+    return any(w in lowered for w in _MARKER_WORDS)
 
 
 def find_placeholders(text: str, allow_slots: bool = False) -> list[str]:
-    found = [m.group(0) for m in TEMPLATE_MARKERS.finditer(text)]
-    if not allow_slots:
+    found = [m.group(0) for m in TEMPLATE_MARKERS.finditer(text)] if _may_hold_markers(text) else []
+    if not allow_slots and "[[" in text:
         found += [m.group(0) for m in ENGINEER_SLOT.finditer(text)]
     return found
 
@@ -56,6 +77,9 @@ def environment(root: str = str(TEMPLATES)):  # type: ignore[no-untyped-def]
         undefined=StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=False,
+        # the templates are the package's own files, replaced only with the code (and a
+        # restart): no modification-time check on every draft's three templates
+        auto_reload=False,
     )
 
 

@@ -46,7 +46,7 @@ from mailbot.outbound.compose import (
 )
 from mailbot.planning import refresh_due
 from mailbot.store.models import Case, Outbox
-from mailbot.store.repo import case_view, outbox_rows, record
+from mailbot.store.repo import buffered_events, case_view, outbox_rows, record
 from mailbot.timeline import refold
 
 log = structlog.get_logger("mailbot.outbox")
@@ -311,7 +311,8 @@ def _materialise_batch(app: App, s: Session, batch: list[int], now: datetime) ->
     # nothing refers to would be dropped and loaded again one query each
     cases = list(s.scalars(select(Case).where(Case.id.in_(case_ids)))) if case_ids else []
     _mark_attempts(s, rows)
-    with s.no_autoflush:  # written once, at the commit
+    # written once, at the commit; the batch's timeline lines in one INSERT
+    with s.no_autoflush, buffered_events(s):
         for row in rows:
             _materialise_one(app, s, row, now)
     s.commit()
