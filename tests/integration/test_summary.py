@@ -3,13 +3,26 @@ and, in a real headless Chromium, as a page whose chart and tables are visible."
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
 from mailbot import signals
-from mailbot.reports.summary import build_email, chart_png, gather, preview
+from mailbot.domain.kinds import MailKind
+from mailbot.reports.labels import KIND_LABELS
+from mailbot.reports.summary import (
+    Report,
+    build_email,
+    chart_png,
+    gather,
+    preview,
+    render_html,
+    render_text,
+)
 from tests import helpers
 from tests.integration.world import World, berlin
 
@@ -33,9 +46,69 @@ def world(tmp_path, db_url):
 def test_r29_r30_summary_lists_states_activity_and_cases_at_risk(world):
     s = gather(world.app, world.now())
     assert s.open_total == 2 and dict(s.by_state) == {"Waiting for information": 2}
-    assert dict(s.drafted)["first_response"] == 2 and dict(s.sent)["first_response"] == 2
+    assert dict(s.drafted)["First response"] == 2 and dict(s.sent)["First response"] == 2
     assert [r["number"] for r in s.at_risk] == ["2611300010009999"]  # R30: listed as at risk
     assert "dissatisfied" in s.at_risk[0]["why"]
+
+
+def test_r29_summary_compares_the_week_with_the_last_in_business_hours(world):
+    s = gather(world.app, world.now())
+    # both cases opened Monday 09:30 and were answered by the first responses sent at 10:00
+    assert (s.this_week.opened, s.this_week.closed, s.this_week.backlog) == (2, 0, 2)
+    assert s.this_week.first_response_hours == [0.5, 0.5]
+    assert (s.last_week.opened, s.last_week.backlog, s.last_week.median_first_response) == (
+        0,
+        0,
+        None,
+    )
+    text = render_text(world.app, s)
+    assert "Cases opened: 2 (last week 0)" in text
+    assert "Median time to the first response: 0.5 business hours (last week no new cases)" in text
+    assert "Backlog at the end of the week: 2 (last week 0)" in text
+    # a week later, this week's figures are last week's
+    later = gather(world.app, world.now() + timedelta(days=7))
+    assert (later.last_week.opened, later.last_week.first_response_hours) == (2, [0.5, 0.5])
+    assert (later.this_week.opened, later.this_week.backlog) == (0, 2)
+
+
+def test_r30_each_case_at_risk_has_its_reason_and_next_step_with_a_date(world):
+    (risk,) = gather(world.app, world.now()).at_risk
+    assert risk["why"].startswith("dissatisfied customer")
+    # waiting for information: the R07 follow-up is the next step, on a business day
+    assert risk["next"] == "Follow-up: waiting for information"
+    assert risk["next_at"].split()[0] == "due"
+    assert risk["next_at"].split()[1] in {"Mon", "Tue", "Wed", "Thu", "Fri"}
+    text = render_text(world.app, gather(world.app, world.now()))
+    assert f"Next step: Follow-up: waiting for information, {risk['next_at']}" in text
+
+
+def test_r29_every_kind_has_a_managers_label_and_no_identifier_reaches_the_summary(world):
+    assert set(KIND_LABELS) == {k.value for k in MailKind}
+    world.at(berlin(2026, 12, 7, 9, 30)).tick()  # a week on, with follow-ups drafted
+    s = gather(world.app, world.now())
+    text, html = render_text(world.app, s), render_html(world.app, s, "")
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", text)  # no stored identifier like first_response
+    assert Report([s]).activity  # the week's mail is listed, under its labels
+    assert "Waiting for information" in html
+
+
+def test_r29_a_managers_team_summary_covers_each_engineer_and_the_team(world):
+    one = gather(world.app, world.now())
+    other = replace(
+        one,
+        engineer="Ken Adams",
+        this_week=replace(one.this_week, first_response_hours=[3.0], opened=1, backlog=5),
+        at_risk=[dict(one.at_risk[0], number="2611300010008888", engineer="Ken Adams")],
+    )
+    team = Report([one, other])
+    assert team.this_week.opened == 3 and team.this_week.backlog == 7
+    assert team.this_week.median_first_response == 0.5  # pooled [0.5, 0.5, 3.0], not averaged
+    text = render_text(world.app, team)
+    assert text.startswith("Weekly case summary, team of 2 engineers")
+    assert "  Ken Adams\n" in text and "  Team\n" in text
+    assert "2611300010008888, Ken Adams: dissatisfied customer" in text
+    html = render_html(world.app, team, "")
+    assert html.count('<tr style="font-weight:bold">') == 1  # the team's row
 
 
 def test_r29_summary_email_has_inline_chart_and_text_alternative(world):
@@ -106,7 +179,7 @@ def test_r29_summary_renders_in_headless_chromium_with_chart_and_table_visible(w
         & (abs(pixels[:, :, 2] - 0xB3 / 255) < 0.06)
     )
     rows = dark_blue.any(axis=1).nonzero()[0]
-    assert dark_blue.sum() > 500 and rows.min() < 250  # the chart's bars are drawn near the top
+    assert dark_blue.sum() > 500 and rows.min() < 700  # the chart is drawn on the first screen
     table_header = (
         (abs(pixels[:, :, 0] - 0xF2 / 255) < 0.02) & (abs(pixels[:, :, 2] - 0xFA / 255) < 0.02)
     ).sum()
@@ -135,5 +208,8 @@ def test_r29_weekly_summary_is_planned_once_held_for_business_time_and_sent_once
         assert "09:00" in sent_at or "08:00:00 +0000" in sent_at  # 09:00 Berlin
         w.at(berlin(2026, 12, 7, 9, 30)).tick()  # next Monday: the next week's summary
         assert len([m for m in w.sent() if m["X-Mailbot-Kind"] == "summary_weekly"]) == 2
+        # the summary does not list itself among what mailbot did
+        text = render_text(w.app, gather(w.app, w.now()))
+        assert "summary" not in text.split("What mailbot did this week")[1].lower()
     finally:
         w.close()
