@@ -3,7 +3,9 @@
 - ``mailbot team check --team PATH``: validate the team configuration;
 - ``mailbot team run --team PATH``: a worker until SIGTERM/SIGINT (start one per host);
 - ``mailbot team cases --team PATH --mailbox ID`` and ``mailbot team case N --team PATH
-  --mailbox ID``: the usual views of one engineer's mailbox, from the database only.
+  --mailbox ID``: the usual views of one engineer's mailbox, from the database only;
+- ``mailbot team summary --team PATH --manager ADDRESS [--html FILE]``: the weekly
+  summary that manager gets, as of now (mailbot/team/summary.py).
 
 ``PATH`` is a team file or directory (mailbot/team/config.py), default ``$MAILBOT_TEAM``.
 Every failure is one line and the usual exit code (mailbot/errors.py).
@@ -39,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     with_team(sub.add_parser("cases", help="one mailbox's open cases"), mailbox=True)
     c = with_team(sub.add_parser("case", help="one case of one mailbox"), mailbox=True)
     c.add_argument("number")
+    m = with_team(sub.add_parser("summary", help="a manager's weekly summary, as of now"))
+    m.add_argument("--manager", required=True, help="the manager's address")
+    m.add_argument("--html", metavar="FILE", help="write the page for a browser, not the text")
     return p
 
 
@@ -65,6 +70,10 @@ def main(argv: list[str]) -> int:
 
         run(team)
         return 0
+    if args.action == "summary":
+        from mailbot.team.summary import preview_command
+
+        return preview_command(team, args.manager, args.html)
     return _view(team, args)
 
 
