@@ -261,8 +261,7 @@ class TeamSummaries:
             with structlog.contextvars.bound_contextvars(mailbox=REPORTS_ID):
                 reports_cycle(self.held[1], self.engine, self.team, self.groups)
             report.served.append(REPORTS_ID)
-        except LeaseLost:
-            self.held = None
+        except LeaseLost:  # the next renewal finds out whether the lease is gone
             report.failed.append(REPORTS_ID)
             log.warning("lease ran out before a send; left to the next holder", mailbox=REPORTS_ID)
         except DBAPIError as exc:
@@ -274,12 +273,14 @@ class TeamSummaries:
             log.error("reports cycle failed", mailbox=REPORTS_ID, error=describe(exc)[1])
 
     def _lease(self) -> Lease | None:
-        if self.held is not None:
-            if self.leases.renew(self.held[0]):
-                return self.held[0]
+        """The reports lease if its row still names this worker (renewed; a lease that
+        ran out but nobody took is still ours, its token current), else a free one."""
+        schema = schema_for(REPORTS_ID)
+        lease = next((x for x in self.leases.renew_all() if x.mailbox == schema), None)
+        if self.held is not None and self.held[0] != lease:
             self.held = None  # taken over: that worker sends from now on
             log.warning("lease lost; mailbox dropped", mailbox=REPORTS_ID)
-        return self.leases.acquire(schema_for(REPORTS_ID))
+        return lease or self.leases.acquire(schema)
 
     def stop(self) -> None:
         """Give the reports lease back (a clean stop), so another worker takes it at once."""

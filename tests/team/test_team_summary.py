@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from mailbot import cli, signals
 from mailbot.store.models import Outbox
@@ -237,3 +237,40 @@ def test_team_summary_text_alternative_and_headless_chromium(tmp_path, pg_url, e
     dark_blue, table_header = helpers.chromium_screenshot(page, tmp_path, "700,1400")
     assert dark_blue.sum() > 500  # the chart is drawn
     assert table_header > 2000  # the tables' shaded header rows are painted
+
+
+def test_a_worker_stopped_between_claim_and_send_leaves_the_team_summary_to_the_next_holder(
+    tmp_path: Path, pg_url: str, engines: list[Engine]
+) -> None:
+    team = team_config(tmp_path, pg_url)
+    week_of_cases(tmp_path, team, engines[0])
+    a = TeamWorker(team, engines[0], worker_id="a")
+    b = TeamWorker(team, engines[1], worker_id="b")
+    with at(30, 8, 1):
+        a.round()  # planned and drafted, held for business time
+    _lease, app = a.summaries.held  # type: ignore[misc]
+    # a's monotonic clock jumps a lease ahead right after its claim: it was stopped
+    # between the claim and the transmission
+    readings = iter([0.0])
+    app.send_fence.monotonic = lambda: next(readings, 10_000.0)  # type: ignore[union-attr]
+    with at(30, 9, 0):
+        assert "reports" in a.round().failed
+        assert summaries(tmp_path, REPORTS_ID) == []
+        with app.sessions() as s:
+            assert s.scalars(select(Outbox.state).where(Outbox.kind == TEAM_KIND)).all() == [
+                "sending"
+            ]
+        later(engines[0], 3 * team.lease_seconds, worker="a")
+        b.round()  # takes the reports mailbox over: recovery finds no trace, sends once
+        b.round()
+        a.round()
+    assert len(summaries(tmp_path, REPORTS_ID)) == 1
+    assert b.summaries.held is not None and a.summaries.held is None
+    with engines[0].connect() as conn:
+        claims = conn.execute(
+            text("SELECT token, worker_id FROM mailbot_team.send_claims WHERE mailbox = :m"),
+            {"m": "mailbox_reports"},
+        ).all()
+    assert [c[1] for c in claims] == ["a/reports", "b/reports"] and claims[1][0] > claims[0][0]
+    a.stop()
+    b.stop()
