@@ -58,6 +58,10 @@ def main(argv: list[str]) -> int:
     team = load_team(args.team)
     if args.action == "check":
         print(f"team: {len(team.engineers)} engineers, lease {team.lease_seconds} s")
+        from mailbot.team.summary import load_reports, manager_groups
+
+        if load_reports(team) is not None:  # validated here too, not only at the start
+            print(f"reports mailbox: {len(manager_groups(team))} manager summaries a week")
         return 0
     if args.action == "run":
         if os.environ.get("MAILBOT_NOW"):

@@ -226,6 +226,8 @@ def test_team_summary_text_alternative_and_headless_chromium(tmp_path, pg_url, e
         assert cli.main(["team", "summary", "-t", path, "--manager", SAM, "--html", str(page)]) == 0
         assert cli.main(["team", "summary", "-t", path, "--manager", "nobody@x.example"]) == 1
     assert "team of 2 engineers" in text
+    assert cli.main(["team", "check", "-t", path]) == 0
+    assert "reports mailbox: 1 manager summaries a week" in capsys.readouterr().out
     for words in ("Alex Doe", "Bea Doe", "  Team", "Cases opened: 1 (last week 0)"):
         assert words in text
     assert "Dissatisfied" in text or "dissatisfied" in text
