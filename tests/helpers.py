@@ -164,3 +164,44 @@ def write_toml(path: Path, data: dict[str, Any]) -> Path:
         emit(name, table)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def chromium_screenshot(page: Path, tmp: Path, size: str = "700,900"):  # type: ignore[no-untyped-def]
+    """A real headless Chromium's screenshot of ``page``, as RGB pixels (0..1), and what
+    the summary's page should show: the chart's dark blue bars (a mask) and the count of
+    pixels of the tables' shaded header rows."""
+    import subprocess
+
+    from matplotlib import image as mpimg
+
+    shot = tmp / "screenshot.png"
+    subprocess.run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp / 'profile'}",
+            f"--window-size={size}",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=1800,  # a guard against a hang only: the suite runs on loaded machines
+    )
+    pixels = mpimg.imread(str(shot))[:, :, :3]
+    dark_blue = (
+        (abs(pixels[:, :, 0] - 0x2F / 255) < 0.06)
+        & (abs(pixels[:, :, 1] - 0x6D / 255) < 0.06)
+        & (abs(pixels[:, :, 2] - 0xB3 / 255) < 0.06)
+    )
+    table_header = (
+        (abs(pixels[:, :, 0] - 0xF2 / 255) < 0.02) & (abs(pixels[:, :, 2] - 0xFA / 255) < 0.02)
+    ).sum()
+    return dark_blue, int(table_header)

@@ -35,7 +35,30 @@ def plan_summary_if_due(app: App, now: datetime) -> bool:
     if now < at:
         return False
     year, week, _ = app.calendar.local(at).isocalendar()
-    key = f"summary-{year}-w{week:02d}"
+    return plan_report(
+        app,
+        f"summary-{year}-w{week:02d}",
+        list(s_.summary_recipients),
+        at,
+        now,
+        reason="weekly summary for your managers",
+        note=f"weekly summary planned for {len(s_.summary_recipients)} manager(s)",
+    )
+
+
+def plan_report(
+    app: App,
+    key: str,
+    recipients: list[str],
+    at: datetime,
+    now: datetime,
+    reason: str,
+    note: str,
+    kind: str = REPORT_KIND,
+    facts: dict | None = None,
+) -> bool:
+    """Insert one case-less report row under ``key`` unless it exists; False when it
+    does (or another process inserted it first: the key is unique)."""
     with app.sessions() as s:
         if s.scalar(select(Outbox.id).where(Outbox.key == key)):
             return False
@@ -43,28 +66,20 @@ def plan_summary_if_due(app: App, now: datetime) -> bool:
             Outbox(
                 key=key,
                 case_id=None,
-                kind=REPORT_KIND,
+                kind=kind,
                 audience="manager",
                 rule="R29",
-                reason="weekly summary for your managers",
+                reason=reason,
                 state=OutboxState.PLANNED,
                 subject="",
-                recipients={"to": list(s_.summary_recipients), "cc": []},
-                facts={},
+                recipients={"to": recipients, "cc": []},
+                facts=facts or {},
                 due_at=at,
                 created_at=now,
                 updated_at=now,
             )
         )
-        record(
-            s,
-            None,
-            now,
-            "planned",
-            f"weekly summary planned for {len(s_.summary_recipients)} manager(s)",
-            "R29",
-            key=key,
-        )
+        record(s, None, now, "planned", note, "R29", key=key)
         try:
             s.commit()
         except IntegrityError:  # another process planned it in the meantime
@@ -73,13 +88,17 @@ def plan_summary_if_due(app: App, now: datetime) -> bool:
     return True
 
 
-def materialise_report(app: App, s, row: Outbox, now: datetime) -> None:  # type: ignore[no-untyped-def]
+def materialise_report(
+    app: App, s, row: Outbox, now: datetime, report=None, what: str = "weekly summary"
+) -> None:  # type: ignore[no-untyped-def]
     """Render the summary into the Approved folder and schedule it (no approval needed:
-    it goes to the engineer's own managers, but never outside business time)."""
+    it goes to the engineer's own managers, but never outside business time). A team
+    summary hands in its ``report`` (mailbot/team/summary.py); else this mailbox's."""
     from mailbot.reports.summary import build_email, gather
 
     cal = app.calendar
-    message = build_email(app, gather(app, now), now, list(row.recipients.get("to", [])), row.key)
+    report = report if report is not None else gather(app, now)
+    message = build_email(app, report, now, list(row.recipients.get("to", [])), row.key)
     app.mailbox.save_draft(
         app.settings.mailbox.folders.approved, message, row.key, retry=row.attempts > 1
     )
@@ -92,7 +111,7 @@ def materialise_report(app: App, s, row: Outbox, now: datetime) -> None:  # type
         None,
         now,
         "scheduled",
-        f"weekly summary ready; goes out {cal.local(row.send_at):%a %d %b %H:%M}",
+        f"{what} ready; goes out {cal.local(row.send_at):%a %d %b %H:%M}",
         "R23",
         key=row.key,
     )

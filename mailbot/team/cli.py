@@ -6,6 +6,8 @@
   --mailbox ID``: the usual views of one engineer's mailbox, from the database only;
 - ``mailbot team import --team PATH --mailbox ID --database URL [--data-dir DIR]``: move
   an engineer's single-user install into the team (mailbot/team/importing.py).
+- ``mailbot team summary --team PATH --manager ADDRESS [--html FILE]``: the weekly
+  summary that manager gets, as of now (mailbot/team/summary.py).
 
 ``PATH`` is a team file or directory (mailbot/team/config.py), default ``$MAILBOT_TEAM``.
 Every failure is one line and the usual exit code (mailbot/errors.py).
@@ -51,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "--data-dir", help="the single-user data directory (its mailbox state files come too)"
     )
+    m = with_team(sub.add_parser("summary", help="a manager's weekly summary, as of now"))
+    m.add_argument("--manager", required=True, help="the manager's address")
+    m.add_argument("--html", metavar="FILE", help="write the page for a browser, not the text")
     return p
 
 
@@ -65,6 +70,10 @@ def main(argv: list[str]) -> int:
     team = load_team(args.team)
     if args.action == "check":
         print(f"team: {len(team.engineers)} engineers, lease {team.lease_seconds} s")
+        from mailbot.team.summary import load_reports, manager_groups
+
+        if load_reports(team) is not None:  # validated here too, not only at the start
+            print(f"reports mailbox: {len(manager_groups(team))} manager summaries a week")
         return 0
     if args.action == "run":
         if os.environ.get("MAILBOT_NOW"):
@@ -79,6 +88,10 @@ def main(argv: list[str]) -> int:
         return 0
     if args.action == "import":
         return _import(team, args)
+    if args.action == "summary":
+        from mailbot.team.summary import preview_command
+
+        return preview_command(team, args.manager, args.html)
     return _view(team, args)
 
 

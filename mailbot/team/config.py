@@ -31,7 +31,7 @@ from mailbot.team.tenancy import ENGINEER_ID
 
 TEAM_FILE = "team.toml"
 ENGINEERS_DIR = "engineers"
-TOP_LEVEL = ("team", "defaults", "engineers")
+TOP_LEVEL = ("team", "defaults", "engineers", "reports")  # reports: mailbot/team/summary.py
 TEAM_KEYS = ("database_url", "password_env", "data_dir", "lease_seconds", "poll_seconds")
 OWNED_BY_TEAM = ("data", "database")  # an engineer's data lives where the team says
 

@@ -34,6 +34,7 @@ from mailbot.team.leases import (
     ensure_team_tables,
     new_worker_id,
 )
+from mailbot.team.summary import TeamSummaries
 from mailbot.team.tenancy import prepare_mailbox, schema_for, scoped, shared_engine
 
 log = structlog.get_logger("mailbot.team")
@@ -61,6 +62,9 @@ class TeamWorker:
         self.team = team
         self.engine = engine or shared_engine(team.database_url)
         self.leases = Leases(self.engine, worker_id or new_worker_id(), team.lease_seconds)
+        # one summary per manager, from the reports mailbox (mailbot/team/summary.py)
+        self.summaries = TeamSummaries(team, self.engine, self.worker_id, open_mailbox)
+        self.team = team = self.summaries.team
         self.open_mailbox = open_mailbox
         self.by_schema = {schema_for(eid): eid for eid in team.engineers}
         self.apps: dict[str, tuple[Lease, App]] = {}  # schema → (lease, app)
@@ -92,6 +96,8 @@ class TeamWorker:
             if lease.mailbox not in current:
                 continue
             self._serve(lease, report)
+        if not self.stopping.is_set():
+            self.summaries.round(report)
         return report
 
     def _serve(self, lease: Lease, report: RoundReport) -> None:
@@ -149,6 +155,7 @@ class TeamWorker:
     def stop(self) -> None:
         """A clean stop: leases given back, so the other workers take over at once."""
         self.apps.clear()
+        self.summaries.stop()
         with contextlib.suppress(DBAPIError):  # else the leases run out by themselves
             self.leases.leave()
         self.engine.dispose()

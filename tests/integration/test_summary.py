@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from dataclasses import replace
 from datetime import timedelta
 
@@ -147,42 +146,11 @@ def test_chart_png_is_a_real_image(world):
     reason="chromium not installed (scripts/ensure-chromium installs it)",
 )
 def test_r29_summary_renders_in_headless_chromium_with_chart_and_table_visible(world, tmp_path):
-    from matplotlib import image as mpimg
-
     page = tmp_path / "summary.html"
     page.write_text(preview(world.app, world.now()), encoding="utf-8")
-    shot = tmp_path / "summary.png"
-    subprocess.run(
-        [
-            "chromium",
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--window-size=700,900",
-            f"--screenshot={shot}",
-            page.as_uri(),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=1800,  # a guard against a hang only: the suite runs on loaded machines
-    )
-    pixels = mpimg.imread(str(shot))[:, :, :3]
-    dark_blue = (
-        (abs(pixels[:, :, 0] - 0x2F / 255) < 0.06)
-        & (abs(pixels[:, :, 1] - 0x6D / 255) < 0.06)
-        & (abs(pixels[:, :, 2] - 0xB3 / 255) < 0.06)
-    )
+    dark_blue, table_header = helpers.chromium_screenshot(page, tmp_path)
     rows = dark_blue.any(axis=1).nonzero()[0]
     assert dark_blue.sum() > 500 and rows.min() < 700  # the chart is drawn on the first screen
-    table_header = (
-        (abs(pixels[:, :, 0] - 0xF2 / 255) < 0.02) & (abs(pixels[:, :, 2] - 0xFA / 255) < 0.02)
-    ).sum()
     assert table_header > 2000  # the state table's shaded header row is painted
 
 
