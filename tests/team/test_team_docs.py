@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from mailbot.team.config import load_team
+from mailbot.team.summary import load_reports
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "team.md"
 
@@ -22,3 +23,5 @@ def test_the_team_guides_example_file_is_accepted(tmp_path, monkeypatch):
     assert alex.mailbox.kind == "graph" and alex.mailbox.graph.user == alex.engineer.email
     assert alex.policy.followup_business_days == 2  # the engineer's own number wins
     assert alex.data_dir == tmp_path / "srv" / "alex" and team.lease_seconds == 60
+    reports = load_reports(team)  # the managers' summaries come from their own mailbox
+    assert reports is not None and reports.mailbox.graph.user.startswith("support-reports@")
