@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 from email import message_from_bytes
 from email.header import decode_header, make_header
+from email.message import Message
 from email.policy import compat32
 from urllib.parse import unquote
 
@@ -124,6 +125,25 @@ def _simple_text(raw: bytes) -> str | None:
     return html_to_text(text) if kind == b"text/html" else text
 
 
+_last_parsed: tuple[bytes, Message] | None = None
+
+
+def _parsed_head(raw: bytes) -> Message:
+    """The compat32 parse of the first ``MULTIPART_BYTES`` of ``raw``, kept for the
+    message last asked about: the automatic-mail check (:func:`part_types`) and the
+    text reader (:func:`_full_text`) both need the parts of the same multipart body,
+    and parsing it is most of what either costs. Neither changes the parsed message.
+    Only one is kept (the same bytes object, by identity), so a body that
+    ``forget_body`` dropped is held at most until the next message is read."""
+    global _last_parsed
+    last = _last_parsed  # read once: another thread may replace it
+    if last is not None and last[0] is raw:
+        return last[1]
+    msg = message_from_bytes(raw[:MULTIPART_BYTES], policy=compat32)
+    _last_parsed = (raw, msg)
+    return msg
+
+
 def _full_text(raw: bytes) -> str:
     """The first readable text of the message, quotes and all."""
     simple = _simple_text(raw)
@@ -131,7 +151,7 @@ def _full_text(raw: bytes) -> str:
         return simple
     # The first text part sits near the top of a multipart message; what follows is
     # mostly attachments, which the parser would otherwise walk line by line.
-    msg = message_from_bytes(raw[:MULTIPART_BYTES], policy=compat32)
+    msg = _parsed_head(raw)
     plain = html_part = None
     for part in msg.walk():
         if part.is_multipart():
@@ -155,7 +175,7 @@ def part_types(raw: bytes) -> tuple[str, ...]:
     head = raw[: end if end >= 0 else 4096].lower()
     if b"multipart/" not in head:
         return ()
-    msg = message_from_bytes(raw[:MULTIPART_BYTES], policy=compat32)
+    msg = _parsed_head(raw)
     payload = msg.get_payload()
     if not isinstance(payload, list):
         return ()
@@ -182,6 +202,10 @@ def attachment_names(raw: bytes) -> tuple[str, ...]:
     """The file names the message's parts declare (``filename=`` / ``name=``), from the
     capped raw bytes: attachment names can carry a secret too (R27)."""
     names: list[str] = []
+    # every match holds "name" (ASCII, and bytes patterns fold ASCII only), and most
+    # messages have none: one substring test instead of a pattern tried at every byte
+    if b"name" not in raw.lower():
+        return ()
     for found in _ATTACHMENT_NAME.finditer(raw):
         value = found.group(2) or found.group(3) or b""
         name = _decode_name(value, bool(found.group(1)))
