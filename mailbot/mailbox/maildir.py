@@ -184,16 +184,26 @@ class MaildirMailbox:
         return datetime.fromtimestamp(int(found.group(1)), UTC) if found else None
 
     def read(self, ref: ItemRef, max_bytes: int | None = None) -> bytes:
-        path = self._locate(ref)
-        with open(path, "rb") as fh:
+        # Where the listing saw it, opened straight away (a sync reads every message
+        # twice, head and body: an existence check and Path objects for each were a
+        # tenth of reading). If it is not there, or cannot be opened there, _locate
+        # finds it as before and the open says why it cannot be read.
+        base = self.path(ref.folder)
+        path: str | Path = os.path.join(base, ref.locator)
+        try:
+            fh = open(path, "rb")  # noqa: SIM115 - closed by the with below
+        except OSError:
+            path = self._locate(ref)
+            fh = open(path, "rb")  # noqa: SIM115
+        with fh:
             data = fh.read() if max_bytes is None else fh.read(max_bytes)
-        return without_sender_headers(data) if self._came_in(ref, path) else data
+        return without_sender_headers(data) if self._came_in(ref, path, base) else data
 
-    def _came_in(self, ref: ItemRef, path: Path) -> bool:
+    def _came_in(self, ref: ItemRef, path: str | Path, base: Path) -> bool:
         """Mail that came into the Inbox from outside: anything there but mailbot's own
         reminders, which mailbot names ``….mailbot-<key>`` (a name no MTA gives, since
-        the key is random) and which carry that key."""
-        if self.path(ref.folder) != self.root:
+        the key is random) and which carry that key. ``base`` is the folder's path."""
+        if base != self.root:
             return False
         own = _OWN_INBOX_NAME.search(ref.key)
         return not (own and self._header_key(str(path), ref.key) == own.group(1))
