@@ -129,15 +129,20 @@ MARKERS: dict[str, frozenset[str]] = {
 }
 _WORD = re.compile(r"[^\W\d_]+")
 SAMPLE_CHARS = 2000
+# marker word -> its languages, in MARKERS order: one lookup per word instead of one per
+# language, and the counts grow in the same order (ties in most_common keep it)
+_LANGUAGES_OF: dict[str, tuple[str, ...]] = {}
+for _lang, _markers in MARKERS.items():
+    for _word in _markers:
+        _LANGUAGES_OF[_word] = (*_LANGUAGES_OF.get(_word, ()), _lang)
 
 
 def detect(text: str) -> str | None:
     """The supported language ``text`` is plainly written in, or None."""
     counts: Counter[str] = Counter()
     for word in _WORD.findall(text[:SAMPLE_CHARS].lower()):
-        for lang, markers in MARKERS.items():
-            if word in markers:
-                counts[lang] += 1
+        for lang in _LANGUAGES_OF.get(word, ()):
+            counts[lang] += 1
     if not counts:
         return None
     (best, n), *rest = counts.most_common(2) + [("", 0)]
