@@ -183,7 +183,10 @@ def _merge(defaults: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
 
 
 def _refuse_shared(engineers: dict[str, Settings]) -> None:
-    """Two engineers on one mailbox would file, draft and send everything twice."""
+    """Two engineers on one mailbox would file, draft and send everything twice; a
+    pickup directory inside a Maildir would deliver one's outgoing mail as mail. Paths
+    are compared as the file system resolves them (``..``, symlinks), so the same
+    folder written two ways is still the same folder."""
     seen: dict[tuple[str, str], str] = {}
     for eid, s in engineers.items():
         for what, value in _identities(s):
@@ -192,6 +195,28 @@ def _refuse_shared(engineers: dict[str, Settings]) -> None:
                 raise ConfigError(
                     s.source, what, f"{value!r} is also engineer {other!r}'s; each needs their own"
                 )
+    maildirs = {
+        eid: _real(s.mailbox.maildir_path)
+        for eid, s in engineers.items()
+        if s.mailbox.kind == "maildir" and s.mailbox.maildir_path is not None
+    }
+    for eid, s in engineers.items():
+        if s.mailbox.kind != "maildir" or s.mailbox.pickup_dir is None:
+            continue
+        pickup = Path(_real(s.mailbox.pickup_dir))
+        for owner, maildir in maildirs.items():
+            if pickup == Path(maildir) or Path(maildir) in pickup.parents:
+                whose = "this engineer" if owner == eid else f"engineer {owner!r}"
+                raise ConfigError(
+                    s.source,
+                    "mailbox.maildir.pickup_dir",
+                    f"{str(s.mailbox.pickup_dir)!r} is inside the Maildir of {whose} ({maildir}): "
+                    "outgoing mail would arrive there as mail",
+                )
+
+
+def _real(path: Path) -> str:
+    return str(Path(path).expanduser().resolve())
 
 
 def _identities(s: Settings) -> list[tuple[str, str]]:
@@ -202,7 +227,7 @@ def _identities(s: Settings) -> list[tuple[str, str]]:
     elif mb.kind == "ews" and mb.ews:
         found.append(("mailbox.ews.email", mb.ews.email.lower()))
     elif mb.maildir_path is not None:
-        found.append(("mailbox.maildir.path", str(mb.maildir_path)))
+        found.append(("mailbox.maildir.path", _real(mb.maildir_path)))
         if mb.pickup_dir is not None:
-            found.append(("mailbox.maildir.pickup_dir", str(mb.pickup_dir)))
+            found.append(("mailbox.maildir.pickup_dir", _real(mb.pickup_dir)))
     return found

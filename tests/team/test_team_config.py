@@ -132,3 +132,28 @@ def test_a_directory_engineer_also_in_the_team_file_is_refused(tmp_path: Path) -
     (tmp_path / "engineers" / "alex.toml").write_text(engineer("alex", "Alex R"), "utf-8")
     with pytest.raises(ConfigError, match="engineer 'alex' is also in"):
         load_team(tmp_path)
+
+
+def test_the_same_mailbox_written_another_way_is_refused(tmp_path: Path) -> None:
+    alex = engineer("alex", "Alex Rivera", table="engineers.alex")
+    (tmp_path / "mail" / "alex").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(tmp_path / "mail" / "alex")
+    for other_path in ("mail/../mail/alex", "link"):
+        bea = engineer("bea", "Bea Lund", table="engineers.bea").replace(
+            'path = "mail/bea"', f'path = "{other_path}"'
+        )
+        assert "[mailbox.maildir.path]" in _error(tmp_path, TEAM + alex + bea)
+        assert "is also engineer 'alex'" in _error(tmp_path, TEAM + alex + bea)
+
+
+def test_a_pickup_directory_inside_a_maildir_is_refused(tmp_path: Path) -> None:
+    alex = engineer("alex", "Alex Rivera", 'pickup_dir = "out/alex"', table="engineers.alex")
+    into_alex = engineer("bea", "Bea Lund", 'pickup_dir = "mail/alex/new"', table="engineers.bea")
+    found = _error(tmp_path, TEAM + alex + into_alex)
+    assert (
+        "[mailbox.maildir.pickup_dir]" in found and "inside the Maildir of engineer 'alex'" in found
+    )
+    same_two_ways = engineer(
+        "bea", "Bea Lund", 'pickup_dir = "out/alex/../alex"', table="engineers.bea"
+    )
+    assert "is also engineer 'alex'" in _error(tmp_path, TEAM + alex + same_two_ways)
