@@ -69,6 +69,13 @@ def main(argv: list[str]) -> int:
 
     team = load_team(args.team)
     if args.action == "check":
+        from mailbot.team.check import problems
+
+        found = problems(team)
+        for line in found:
+            print(line, file=sys.stderr)
+        if found:
+            return 2
         print(f"team: {len(team.engineers)} engineers, lease {team.lease_seconds} s")
         from mailbot.team.summary import load_reports, manager_groups
 

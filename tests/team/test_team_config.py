@@ -157,3 +157,26 @@ def test_a_pickup_directory_inside_a_maildir_is_refused(tmp_path: Path) -> None:
         "bea", "Bea Lund", 'pickup_dir = "out/alex/../alex"', table="engineers.bea"
     )
     assert "is also engineer 'alex'" in _error(tmp_path, TEAM + alex + same_two_ways)
+
+
+@pytest.mark.postgres
+def test_team_check_reaches_the_database_and_finds_missing_folders(
+    tmp_path: Path, pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mailbot import cli
+
+    alex = engineer("alex", "Alex Rivera", table="engineers.alex")
+    good = TEAM.replace(PG, pg_url)
+    for sub in ("cur", "new", "tmp"):
+        (tmp_path / "mail" / "alex" / sub).mkdir(parents=True, exist_ok=True)
+    assert cli.main(["team", "check", "-t", str(team_file(tmp_path, good + alex))]) == 0
+    assert "team: 1 engineers" in capsys.readouterr().out
+
+    wrong_port = good.replace("127.0.0.1:5432", "127.0.0.1:1")
+    no_maildir = alex.replace('path = "mail/alex"', 'path = "mail/nobody"')
+    no_data = wrong_port.replace('data_dir = "state"', 'data_dir = "/proc/nope"')
+    assert cli.main(["team", "check", "-t", str(team_file(tmp_path, no_data + no_maildir))]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert "[team.database_url] cannot connect" in err[0]
+    assert any("[mailbox.maildir.path]" in line and "mkdir -p" in line for line in err)
+    assert any("[team.data_dir] /proc/nope/alex cannot be created" in line for line in err)
