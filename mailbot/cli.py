@@ -154,11 +154,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     if settings.mailbox.kind == "maildir":
         root = settings.mailbox.maildir_path
         if not root.exists():
-            problems.append(
-                f"{settings.source}: [mailbox.maildir.path] {root} does not exist: point it at "
-                f"your Maildir, or create an empty one with: mkdir -p {root}/cur {root}/new "
-                f"{root}/tmp (mailbot then adds its own folders inside it)"
-            )
+            from mailbot.files import missing_maildir
+
+            problems.append(f"{settings.source}: [mailbox.maildir.path] {missing_maildir(root)}")
     if problems:
         for line in problems:
             print(line, file=sys.stderr)

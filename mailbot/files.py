@@ -66,3 +66,12 @@ def mailbot_paths(settings) -> list[Path]:  # type: ignore[no-untyped-def]
         if cache:
             paths.append(Path(cache))
     return paths
+
+
+def missing_maildir(root: Path) -> str:
+    """What to say when a configured Maildir is not there (``check`` and ``team check``:
+    a tick would otherwise create an empty one and wait for mail that never comes)."""
+    return (
+        f"{root} does not exist: point it at the Maildir, or create an empty one with: "
+        f"mkdir -p {root}/cur {root}/new {root}/tmp (mailbot then adds its own folders inside it)"
+    )

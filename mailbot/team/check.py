@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from mailbot.files import missing_maildir
 from mailbot.team.config import TeamSettings
 from mailbot.team.tenancy import shared_engine
 
@@ -44,11 +45,7 @@ def problems(team: TeamSettings) -> list[str]:
         if s.mailbox.kind == "maildir" and s.mailbox.maildir_path is not None:
             root = s.mailbox.maildir_path
             if not root.is_dir():
-                found.append(
-                    f"{where}: [mailbox.maildir.path] {root} does not exist: point it at the "
-                    f"engineer's Maildir, or create an empty one with: mkdir -p {root}/cur "
-                    f"{root}/new {root}/tmp"
-                )
+                found.append(f"{where}: [mailbox.maildir.path] {missing_maildir(root)}")
         why = _writable(s.data_dir)
         if why:
             found.append(f"{team.source}: [team.data_dir] {s.data_dir} {why}")
