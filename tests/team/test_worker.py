@@ -33,6 +33,12 @@ CASES = {"alex": "2611230010001111", "bea": "2611230010002222"}
 
 
 def team_config(tmp_path: Path, url: str, ids: tuple[str, ...] = ("alex", "bea")) -> TeamSettings:
+    doc = team_doc(tmp_path, url, ids)
+    return load_team(helpers.write_toml(tmp_path / "team.toml", doc))
+
+
+def team_doc(tmp_path: Path, url: str, ids: tuple[str, ...]) -> dict:
+    """A team file's content: one Maildir engineer per id (mail/<id>, outgoing/<id>)."""
     profile = helpers.config_dict(tmp_path, url)["engineer"]
     people = {
         eid: {
@@ -48,7 +54,7 @@ def team_config(tmp_path: Path, url: str, ids: tuple[str, ...] = ("alex", "bea")
         }
         for eid in ids
     }
-    doc = {
+    doc: dict = {
         "team": {"database_url": url, "data_dir": "state"},
         "defaults": {
             "summary": {"enabled": False},
@@ -57,7 +63,7 @@ def team_config(tmp_path: Path, url: str, ids: tuple[str, ...] = ("alex", "bea")
         },
         "engineers": people,
     }
-    return load_team(helpers.write_toml(tmp_path / "team.toml", doc))
+    return doc
 
 
 def customer_writes(tmp_path: Path, eid: str, when: datetime) -> None:
