@@ -15,8 +15,10 @@ import time_machine
 from sqlalchemy import Engine, select, text
 
 from mailbot import cli
-from mailbot.app import App
+from mailbot.app import App, open_mailbox
+from mailbot.config import Settings
 from mailbot.cycle import run_cycle
+from mailbot.mailbox.port import MailboxPort
 from mailbot.store.models import Case, Outbox
 from mailbot.team.config import TeamSettings, load_team
 from mailbot.team.leases import LeaseLost
@@ -244,3 +246,30 @@ def test_a_worker_stopped_between_claim_and_send_leaves_the_send_to_the_next_hol
         later(engines[0], 61)
         assert b.round().served == ["alex"]  # recovery: no trace of a send, so it goes once
     assert len(list(outgoing.glob("*.eml"))) == 1
+
+
+def test_a_long_round_rebalances_between_mailboxes(
+    tmp_path: Path, pg_url: str, engines: list[Engine]
+) -> None:
+    """A worker starting alone takes every mailbox and its first round migrates each
+    (minutes for 200). A worker that comes up meanwhile must not wait for that round to
+    end: a third of a lease into the round, the first worker heartbeats and rebalances
+    between two mailboxes and gives back the other's share (found by bench/team.py)."""
+    team = team_config(tmp_path, pg_url, ids=("alex", "bea", "cem", "dana"))
+    b = TeamWorker(team, engines[1], worker_id="b")
+    with at(30, 9, 30) as traveller:
+
+        def slow_open(settings: Settings) -> MailboxPort:
+            traveller.shift(team.lease_seconds / 3 + 1)  # each mailbox's first cycle is long
+            b.leases.heartbeat()  # b comes up while a is busy
+            return open_mailbox(settings)
+
+        a = TeamWorker(team, engines[0], worker_id="a", open_mailbox=slow_open)
+        report = a.round()
+    assert len(report.served) == 2  # the other two went back to the pool mid-round
+    with engines[0].connect() as conn:
+        held = conn.execute(
+            text("SELECT count(*) FROM mailbot_team.leases WHERE worker_id = 'a'")
+        ).scalar()
+    assert held == 2
+    assert len(b.leases.rebalance(b.by_schema)) == 2  # b takes them at once
