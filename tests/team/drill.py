@@ -41,12 +41,14 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from email import message_from_bytes
 from email.utils import getaddresses
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, text
 
+from mailbot import clock
 from mailbot.team.leases import ensure_team_tables
 from tests import helpers
 from tests.drill import ALL_DAY, _key_of
@@ -192,6 +194,7 @@ class DrillReport:
     kills: int = 0
     stops: int = 0
     takeovers: list[float] = field(default_factory=list)  # seconds, one per mailbox moved
+    served_again: list[float] = field(default_factory=list)  # seconds to its next good cycle
     spread: list[int] = field(default_factory=list)  # mailboxes per live worker
     unserved: list[str] = field(default_factory=list)  # mailboxes without a live lease
     unfiled: list[str] = field(default_factory=list)  # cases never filed where delivered
@@ -200,16 +203,11 @@ class DrillReport:
     seconds: float = 0.0
 
     def lines(self) -> list[str]:
-        t = sorted(self.takeovers)
-        takeover = (
-            f"max {t[-1]:.1f} s, median {statistics.median(t):.1f} s over {len(t)} mailboxes"
-            if t
-            else "none measured"
-        )
         return [
             f"{self.mailboxes} mailboxes, {self.cases} cases, {self.kills} SIGKILL, "
             f"{self.stops} SIGSTOP/SIGCONT, {self.seconds:.0f} s",
-            f"takeover: {takeover}",
+            f"after a kill or stop, lease held by another worker: {_spread(self.takeovers)}; "
+            f"served again (a good cycle there): {_spread(self.served_again)}",
             f"sends: {self.approved} approved, {self.transmitted} transmitted, "
             f"{self.duplicate_sends} duplicate, {self.lost_sends} lost, "
             f"not sent with a reason: {dict(self.excused) or 0}, "
@@ -218,6 +216,15 @@ class DrillReport:
             f"cases not filed: {len(self.unfiled)}; sends with another mailbox's data: "
             f"{len(self.crossed)}",
         ]
+
+
+def _spread(seconds: list[float]) -> str:
+    if not seconds:
+        return "none measured"
+    return (
+        f"max {max(seconds):.1f} s, median {statistics.median(seconds):.1f} s "
+        f"({len(seconds)} mailboxes)"
+    )
 
 
 def pg_engine(url: str) -> Engine:
@@ -341,33 +348,55 @@ class Drill:
             victim.proc.send_signal(signal.SIGSTOP)
             victim.stopped = True
             self.report.stops += 1
-        self._await_takeover(held, wid, t0, busy=True)
-        if not kill:
-            rest = stop_for - (time.monotonic() - t0)
-            self._busy(rest)
+        self._await_takeover(held, wid, t0, None if kill else (victim, t0 + stop_for))
+        if victim.stopped:
+            self._busy(stop_for - (time.monotonic() - t0))
             victim.proc.send_signal(signal.SIGCONT)
             victim.stopped = False
 
     def _await_takeover(
-        self, held: list[str], victim: str | None, t0: float, busy: bool, patience: float = 600
+        self,
+        held: list[str],
+        victim: str | None,
+        t0: float,
+        stopped: tuple[Worker, float] | None,
+        patience: float = 600,
     ) -> None:
-        """Poll the lease table until every mailbox the victim held names another
-        worker; record each mailbox's time. Mail keeps arriving meanwhile."""
-        waiting = set(held)
+        """Poll until every mailbox the victim held names another worker in the lease
+        table (its takeover time), and until a full cycle has ended well there since the
+        signal (its health file's last good release: served again). Mail keeps arriving
+        meanwhile. A stopped victim (``stopped``) is continued at its time, measured
+        or not."""
+        wall = clock.now()
+        waiting, unserved = set(held), set(held)
         deadline = t0 + patience
-        while waiting and time.monotonic() < deadline:
+        while unserved and time.monotonic() < deadline:
             table = lease_table(self.db)
             now = time.monotonic()
             for m in list(waiting):
                 if table.get(m) not in (None, victim):
                     self.report.takeovers.append(now - t0)
                     waiting.discard(m)
-            if busy:
-                self._busy(0.25)
-            else:
-                time.sleep(0.25)
-        if waiting:
-            raise AssertionError(f"{len(waiting)} mailboxes never taken over: {sorted(waiting)}")
+            for m in list(unserved - waiting):
+                if self._released_since(m.removeprefix("mailbox_"), wall):
+                    self.report.served_again.append(now - t0)
+                    unserved.discard(m)
+            self._busy(0.25)
+            if stopped is not None and stopped[0].stopped and time.monotonic() >= stopped[1]:
+                stopped[0].proc.send_signal(signal.SIGCONT)
+                stopped[0].stopped = False
+        if unserved:
+            raise AssertionError(
+                f"{len(waiting)} mailboxes never taken over, {len(unserved)} never served "
+                f"again: {sorted(unserved)}"
+            )
+
+    def _released_since(self, eid: str, wall: datetime) -> bool:
+        try:
+            doc = json.loads((self.team.root / "state" / eid / "health.json").read_text())
+            return datetime.fromisoformat(doc["release"]["last_ok"]) > wall
+        except (OSError, ValueError, KeyError, TypeError):
+            return False  # not written yet, or caught mid-write
 
     def _busy(self, seconds: float) -> None:
         """Let ``seconds`` pass while customers write and engineers approve."""

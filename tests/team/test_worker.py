@@ -4,7 +4,10 @@ lease was taken cannot send, and the new holder sends exactly once."""
 
 from __future__ import annotations
 
+import fcntl
 import json
+import subprocess
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -273,3 +276,44 @@ def test_a_long_round_rebalances_between_mailboxes(
         ).scalar()
     assert held == 2
     assert len(b.leases.rebalance(b.by_schema)) == 2  # b takes them at once
+
+
+def test_a_cycle_lock_left_by_a_stopped_worker_does_not_stop_the_next_holder(
+    tmp_path: Path, pg_url: str, engines: list[Engine]
+) -> None:
+    """A worker SIGSTOPped mid-cycle keeps the flock on the engineer's cycle lock file
+    while it is stopped; its lease runs out and another worker takes the mailbox. The
+    new holder must serve it (the lease is the team's lock), not wait on the file for
+    as long as the other stays stopped (the team drill found every worker frozen)."""
+    team = team_config(tmp_path, pg_url, ids=("alex",))
+    lock = team.engineers["alex"].data_dir / ".mailbot.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    holder = subprocess.Popen(  # the stopped worker: it holds the lock and does nothing
+        ["flock", str(lock), "-c", "echo locked; exec sleep 600"], stdout=subprocess.PIPE
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"locked\n"
+        assert _locked(lock)
+        a = TeamWorker(team, engines[0], worker_id="a")
+        done: list[list[str]] = []
+        thread = threading.Thread(target=lambda: done.append(a.round().served), daemon=True)
+        with at(30, 9, 30):
+            thread.start()
+            thread.join(timeout=300)  # generous: a loaded machine; a hang fails here
+        assert done == [["alex"]]
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def _locked(path: Path) -> bool:
+    """Whether another process holds the flock on ``path``."""
+    if not path.exists():
+        return False
+    with open(path, "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        return False
