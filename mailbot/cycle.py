@@ -58,6 +58,13 @@ def exclusive(app: App) -> Iterator[None]:
     """The cycle lock: steps of this process and of any other on this machine (a cron
     tick beside the daemon, a CLI command that files mail) never overlap."""
     with _THREAD_LOCK:
+        if app.send_fence is not None:
+            # A team worker's mailbox: its lease is the lock across processes. A worker
+            # stopped (SIGSTOP) mid-cycle keeps its file lock for as long as it is
+            # stopped, and the next holder would wait on it for ever, its other
+            # mailboxes with it (the team drill froze every worker this way).
+            yield
+            return
         path = app.settings.data_dir / ".mailbot.lock"
         path.parent.mkdir(parents=True, exist_ok=True)
         # filelock: the same lock on Linux, macOS and Windows (no fcntl there)

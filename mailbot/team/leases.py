@@ -214,7 +214,8 @@ class Leases:
         """Renew what this worker holds and return the leases it should hold now: at
         most ceil(n / live workers); one given back when it holds more than floor(n /
         live) while a live worker holds fewer (so 10 mailboxes on 3 workers settle as
-        4-3-3, not 4-4-2); free or expired mailboxes taken up to ceil(n / live). Each
+        4-3-3, not 4-4-2); free or expired mailboxes (one read of the table says which)
+        taken up to ceil(n / live). Each
         worker tries free mailboxes in its own order, so workers starting together
         rarely collide. The database is the truth: a lease whose row still names this
         worker has a current token (a takeover would have changed the row)."""
@@ -224,14 +225,16 @@ class Leases:
             mine = self.renew_all(conn)
             live = self.live_workers(conn) or [self.worker_id]
             counts = dict.fromkeys(live, 0)
-            for worker, count in conn.execute(
+            taken = {lease.mailbox for lease in mine}
+            for mailbox, worker in conn.execute(
                 text(
-                    f"SELECT worker_id, count(*) FROM {T}.leases "
-                    "WHERE worker_id IS NOT NULL AND expires_at > now() GROUP BY worker_id"
+                    f"SELECT mailbox, worker_id FROM {T}.leases "
+                    "WHERE worker_id IS NOT NULL AND expires_at > now()"
                 )
             ):
+                taken.add(mailbox)
                 if worker in counts:
-                    counts[worker] = count
+                    counts[worker] += 1
         n, k = len(wanted), len(live)
         high, low = math.ceil(n / k), n // k
         keep = [lease for lease in mine if lease.mailbox in wanted]
@@ -244,7 +247,8 @@ class Leases:
         for lease in give_back:
             self.release(lease)
         if len(keep) < high:
-            taken = {lease.mailbox for lease in mine}
+            # only what nobody holds: knocking on every held mailbox would cost a
+            # statement per mailbox per round (measured by the team drill)
             for mailbox in sorted(set(wanted) - taken, key=self._order):
                 if len(keep) >= high:
                     break

@@ -22,6 +22,7 @@ import structlog
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from mailbot import clock
 from mailbot.app import App, build, open_mailbox
 from mailbot.config import Settings
 from mailbot.mailbox.port import MailboxPort
@@ -69,6 +70,7 @@ class TeamWorker:
         self.by_schema = {schema_for(eid): eid for eid in team.engineers}
         self.apps: dict[str, tuple[Lease, App]] = {}  # schema → (lease, app)
         self._ready = False
+        self._rebalanced = clock.now()  # the last heartbeat and rebalance
         self.stopping = threading.Event()  # set: the round ends after the current mailbox
 
     @property
@@ -81,7 +83,7 @@ class TeamWorker:
             if not self._ready:
                 ensure_team_tables(self.engine)
                 self._ready = True
-            held = self.leases.rebalance(self.by_schema)
+            held = self._rebalance()
         except DBAPIError as exc:
             return self._database_down(report, exc)
         self._keep_only({lease.mailbox: lease for lease in held}, report)
@@ -89,7 +91,7 @@ class TeamWorker:
             if self.stopping.is_set():
                 break
             try:
-                current = {lease.mailbox: lease for lease in self.leases.renew_all()}
+                current = {lease.mailbox: lease for lease in self._between_mailboxes()}
             except DBAPIError as exc:
                 return self._database_down(report, exc)
             self._keep_only(current, report)
@@ -99,6 +101,23 @@ class TeamWorker:
         if not self.stopping.is_set():
             self.summaries.round(report)
         return report
+
+    def _rebalance(self) -> list[Lease]:
+        self._rebalanced = clock.now()
+        return self.leases.rebalance(self.by_schema)
+
+    def _between_mailboxes(self) -> list[Lease]:
+        """Renew every lease; and when the round has run for a third of a lease since
+        the last rebalance, heartbeat and rebalance again. A round is as long as its
+        mailboxes' cycles (a worker alone at start-up takes every mailbox and migrates
+        each; 200 mailboxes take minutes): rebalancing only between rounds let others
+        find this worker dead, and kept a worker that had just started, or that should
+        take over a killed one's mailboxes, waiting for whole rounds (the team drill,
+        bench/team.py). Mailboxes taken here are served from the next round on."""
+        elapsed = (clock.now() - self._rebalanced).total_seconds()
+        if not 0 <= elapsed < self.team.lease_seconds / 3:
+            return self._rebalance()
+        return self.leases.renew_all()
 
     def _serve(self, lease: Lease, report: RoundReport) -> None:
         from mailbot.cycle import run_cycle

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session
 
 from mailbot.team.leases import Fence, Lease, LeaseLost, Leases, ensure_team_tables
@@ -125,6 +125,30 @@ def test_work_spreads_evenly_and_moves_when_workers_come_and_go(engine: Engine) 
     held = _settle([a, b])
     assert sorted(len(v) for v in held.values()) == [5, 5]
     assert sorted(_owners(engine).values()) == [5, 5]
+
+
+def test_a_settled_worker_does_not_knock_on_every_mailbox_held_elsewhere(engine: Engine) -> None:
+    """10 mailboxes on 3 workers settle as 4-3-3: the workers holding 3 may hold 4, but
+    every other mailbox is held. Their rebalance must not try to acquire each of them
+    (a statement per mailbox per round, growing with the team: the team drill's idle
+    cost found it); it asks the table once which mailboxes are free."""
+    a, b, c = (Leases(engine, name) for name in ("a", "b", "c"))
+    for w in (a, b, c):
+        w.heartbeat()
+    held = _settle([a, b, c])
+    small = next(w for w in (a, b, c) if len(held[w.worker_id]) == 3)
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert len(small.rebalance(BOXES)) == 3
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    tries = [s for s in statements if "INSERT INTO mailbot_team.leases" in s]
+    assert tries == [], f"{len(tries)} acquisitions tried, none can succeed"
 
 
 def test_a_stopped_worker_loses_its_mailbox_and_cannot_send_when_it_wakes(

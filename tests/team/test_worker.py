@@ -4,7 +4,10 @@ lease was taken cannot send, and the new holder sends exactly once."""
 
 from __future__ import annotations
 
+import fcntl
 import json
+import subprocess
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -15,8 +18,10 @@ import time_machine
 from sqlalchemy import Engine, select, text
 
 from mailbot import cli
-from mailbot.app import App
+from mailbot.app import App, open_mailbox
+from mailbot.config import Settings
 from mailbot.cycle import run_cycle
+from mailbot.mailbox.port import MailboxPort
 from mailbot.store.models import Case, Outbox
 from mailbot.team.config import TeamSettings, load_team
 from mailbot.team.leases import LeaseLost
@@ -33,6 +38,12 @@ CASES = {"alex": "2611230010001111", "bea": "2611230010002222"}
 
 
 def team_config(tmp_path: Path, url: str, ids: tuple[str, ...] = ("alex", "bea")) -> TeamSettings:
+    doc = team_doc(tmp_path, url, ids)
+    return load_team(helpers.write_toml(tmp_path / "team.toml", doc))
+
+
+def team_doc(tmp_path: Path, url: str, ids: tuple[str, ...]) -> dict:
+    """A team file's content: one Maildir engineer per id (mail/<id>, outgoing/<id>)."""
     profile = helpers.config_dict(tmp_path, url)["engineer"]
     people = {
         eid: {
@@ -48,7 +59,7 @@ def team_config(tmp_path: Path, url: str, ids: tuple[str, ...] = ("alex", "bea")
         }
         for eid in ids
     }
-    doc = {
+    doc: dict = {
         "team": {"database_url": url, "data_dir": "state"},
         "defaults": {
             "summary": {"enabled": False},
@@ -57,7 +68,7 @@ def team_config(tmp_path: Path, url: str, ids: tuple[str, ...] = ("alex", "bea")
         },
         "engineers": people,
     }
-    return load_team(helpers.write_toml(tmp_path / "team.toml", doc))
+    return doc
 
 
 def customer_writes(tmp_path: Path, eid: str, when: datetime) -> None:
@@ -238,3 +249,71 @@ def test_a_worker_stopped_between_claim_and_send_leaves_the_send_to_the_next_hol
         later(engines[0], 61)
         assert b.round().served == ["alex"]  # recovery: no trace of a send, so it goes once
     assert len(list(outgoing.glob("*.eml"))) == 1
+
+
+def test_a_long_round_rebalances_between_mailboxes(
+    tmp_path: Path, pg_url: str, engines: list[Engine]
+) -> None:
+    """A worker starting alone takes every mailbox and its first round migrates each
+    (minutes for 200). A worker that comes up meanwhile must not wait for that round to
+    end: a third of a lease into the round, the first worker heartbeats and rebalances
+    between two mailboxes and gives back the other's share (found by bench/team.py)."""
+    team = team_config(tmp_path, pg_url, ids=("alex", "bea", "cem", "dana"))
+    b = TeamWorker(team, engines[1], worker_id="b")
+    with at(30, 9, 30) as traveller:
+
+        def slow_open(settings: Settings) -> MailboxPort:
+            traveller.shift(team.lease_seconds / 3 + 1)  # each mailbox's first cycle is long
+            b.leases.heartbeat()  # b comes up while a is busy
+            return open_mailbox(settings)
+
+        a = TeamWorker(team, engines[0], worker_id="a", open_mailbox=slow_open)
+        report = a.round()
+    assert len(report.served) == 2  # the other two went back to the pool mid-round
+    with engines[0].connect() as conn:
+        held = conn.execute(
+            text("SELECT count(*) FROM mailbot_team.leases WHERE worker_id = 'a'")
+        ).scalar()
+    assert held == 2
+    assert len(b.leases.rebalance(b.by_schema)) == 2  # b takes them at once
+
+
+def test_a_cycle_lock_left_by_a_stopped_worker_does_not_stop_the_next_holder(
+    tmp_path: Path, pg_url: str, engines: list[Engine]
+) -> None:
+    """A worker SIGSTOPped mid-cycle keeps the flock on the engineer's cycle lock file
+    while it is stopped; its lease runs out and another worker takes the mailbox. The
+    new holder must serve it (the lease is the team's lock), not wait on the file for
+    as long as the other stays stopped (the team drill found every worker frozen)."""
+    team = team_config(tmp_path, pg_url, ids=("alex",))
+    lock = team.engineers["alex"].data_dir / ".mailbot.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    holder = subprocess.Popen(  # the stopped worker: it holds the lock and does nothing
+        ["flock", str(lock), "-c", "echo locked; exec sleep 600"], stdout=subprocess.PIPE
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"locked\n"
+        assert _locked(lock)
+        a = TeamWorker(team, engines[0], worker_id="a")
+        done: list[list[str]] = []
+        thread = threading.Thread(target=lambda: done.append(a.round().served), daemon=True)
+        with at(30, 9, 30):
+            thread.start()
+            thread.join(timeout=300)  # generous: a loaded machine; a hang fails here
+        assert done == [["alex"]]
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def _locked(path: Path) -> bool:
+    """Whether another process holds the flock on ``path``."""
+    if not path.exists():
+        return False
+    with open(path, "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        return False
