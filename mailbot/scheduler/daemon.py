@@ -16,7 +16,6 @@ and pings the watchdog each time a job ends, so a step that hangs gets it restar
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 from collections.abc import Callable
@@ -26,26 +25,12 @@ import structlog
 
 from mailbot.app import App
 from mailbot.cycle import evaluate_step, release_step, summary_step, sync_step
+from mailbot.systemd import Notifier
 
 log = structlog.get_logger("mailbot.daemon")
 
 
-class _Notifier:
-    """systemd's notification socket (sdnotify); does nothing outside systemd."""
-
-    def __init__(self) -> None:
-        self._systemd = None
-        if os.environ.get("NOTIFY_SOCKET"):
-            import sdnotify
-
-            self._systemd = sdnotify.SystemdNotifier()
-
-    def __call__(self, state: str) -> None:
-        if self._systemd is not None:
-            self._systemd.notify(state)
-
-
-def _guarded(name: str, step, app: App, notify: _Notifier):  # type: ignore[no-untyped-def]
+def _guarded(name: str, step, app: App, notify: Notifier):  # type: ignore[no-untyped-def]
     def job() -> None:
         try:
             report = step(app)
@@ -69,7 +54,7 @@ def run(
     config file (SIGHUP); when it raises, the old App goes on."""
     stop = stop or threading.Event()
     hup = threading.Event()
-    notify = _Notifier()
+    notify = Notifier()
 
     def _stop(signum, _frame):  # type: ignore[no-untyped-def]
         log.info("stopping", signal=signal.Signals(signum).name)
@@ -154,7 +139,7 @@ def _serve_metrics(app: App) -> Callable[[], None]:
     return stop
 
 
-def _start(app: App, notify: _Notifier):  # type: ignore[no-untyped-def]
+def _start(app: App, notify: Notifier):  # type: ignore[no-untyped-def]
     from apscheduler.schedulers.background import BackgroundScheduler
 
     scheduler = BackgroundScheduler(

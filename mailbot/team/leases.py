@@ -85,10 +85,18 @@ class Lease:
 
 
 class Leases:
-    """One worker's view of the lease table (all times are the database's)."""
+    """One worker's view of the lease table (all times are the database's).
+
+    ``seconds`` (``[team] lease_seconds``) is the promise to the admin: the longest a
+    mailbox goes unserved after its worker dies. A lease row and a heartbeat therefore
+    last two thirds of it, and every worker renews, heartbeats and looks for free
+    mailboxes at least every third (between rounds and between mailboxes): a dead
+    worker's rows run out within two thirds, and another worker notices within the
+    last third."""
 
     def __init__(self, engine: Engine, worker_id: str, seconds: int = DEFAULT_LEASE_SECONDS):
         self.engine, self.worker_id, self.seconds = engine, worker_id, seconds
+        self.hold = seconds * 2 / 3  # how long a lease row or a heartbeat lasts
 
     # --- workers ------------------------------------------------------------------
 
@@ -128,7 +136,7 @@ class Leases:
                 f"SELECT worker_id FROM {T}.workers "
                 "WHERE heartbeat_at > now() - make_interval(secs => :s) ORDER BY worker_id"
             ),
-            {"s": self.seconds},
+            {"s": self.hold},
         )
         return [r[0] for r in rows]
 
@@ -145,7 +153,7 @@ class Leases:
             "WHERE leases.worker_id IS NULL OR leases.expires_at <= now() "
             "RETURNING token"
         )
-        params = {"m": mailbox, "w": self.worker_id, "s": self.seconds}
+        params = {"m": mailbox, "w": self.worker_id, "s": self.hold}
         try:
             with self.engine.begin() as conn:
                 # The row may be locked by a claim in flight (FOR SHARE): wait a little,
@@ -168,7 +176,7 @@ class Leases:
                     f"UPDATE {T}.leases SET expires_at = now() + make_interval(secs => :s) "
                     "WHERE mailbox = :m AND worker_id = :w AND token = :t"
                 ),
-                {"m": lease.mailbox, "w": self.worker_id, "t": lease.token, "s": self.seconds},
+                {"m": lease.mailbox, "w": self.worker_id, "t": lease.token, "s": self.hold},
             ).rowcount
         return renewed == 1
 
@@ -183,7 +191,7 @@ class Leases:
                 f"UPDATE {T}.leases SET expires_at = now() + make_interval(secs => :s) "
                 "WHERE worker_id = :w RETURNING mailbox, token"
             ),
-            {"w": self.worker_id, "s": self.seconds},
+            {"w": self.worker_id, "s": self.hold},
         )
         return sorted((Lease(m, t) for m, t in rows), key=lambda lease: lease.mailbox)
 

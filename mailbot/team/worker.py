@@ -72,6 +72,8 @@ class TeamWorker:
         self._ready = False
         self._rebalanced = clock.now()  # the last heartbeat and rebalance
         self.stopping = threading.Event()  # set: the round ends after the current mailbox
+        # called before each mailbox: proof of progress for a watchdog (systemd's)
+        self.progress: Callable[[], None] = lambda: None
 
     @property
     def worker_id(self) -> str:
@@ -114,6 +116,7 @@ class TeamWorker:
         find this worker dead, and kept a worker that had just started, or that should
         take over a killed one's mailboxes, waiting for whole rounds (the team drill,
         bench/team.py). Mailboxes taken here are served from the next round on."""
+        self.progress()
         elapsed = (clock.now() - self._rebalanced).total_seconds()
         if not 0 <= elapsed < self.team.lease_seconds / 3:
             return self._rebalance()
@@ -206,10 +209,20 @@ def run(team: TeamSettings) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    from mailbot.systemd import Notifier
+
+    # Under systemd (Type=notify): ready after the first round, and the watchdog pinged
+    # before each mailbox and after each round, so a worker stuck in one mailbox's cycle
+    # is restarted (its mailboxes were taken over already, within the lease time).
+    notify = Notifier()
+    worker.progress = lambda: notify("WATCHDOG=1")
     log.info("team worker started", worker=worker.worker_id, mailboxes=len(team.engineers))
+    first = True
     try:
         while not stopping.is_set():
             report = worker.round()
+            notify("READY=1" if first else "WATCHDOG=1")
+            first = False
             log.info(
                 "team round",
                 served=len(report.served),
@@ -220,4 +233,5 @@ def run(team: TeamSettings) -> None:
             # A round must come back well within a lease, or the leases lapse.
             stopping.wait(min(team.poll_seconds, team.lease_seconds / 3))
     finally:
+        notify("STOPPING=1")
         worker.stop()

@@ -79,6 +79,8 @@ def test_team_unit_runs_a_restarting_sandboxed_worker_that_systemd_accepts(tmp_p
     text = (UNITS / "mailbot-team.service").read_text()
     for line in (
         "ExecStart=/usr/local/bin/mailbot team run --team /etc/mailbot/team",
+        "Type=notify",
+        "WatchdogSec=",
         "Restart=always",
         "KillMode=mixed",
         "NoNewPrivileges=yes",

@@ -39,8 +39,10 @@ def test_tokens_grow_and_an_expired_lease_passes_on(engine: Engine) -> None:
     assert first == Lease("mailbox_alex", 1)
     assert b.acquire("mailbox_alex") is None  # still a's
     assert a.renew(first)
-    later(engine, 59)
-    assert b.acquire("mailbox_alex") is None  # 59 s into a 60 s lease: still a's
+    # a 60 s lease is a row lasting 40 s, renewed every 20 s at most: a dead worker's
+    # mailbox is taken over within the 60 s
+    later(engine, 39)
+    assert b.acquire("mailbox_alex") is None  # 39 s into the row's 40 s: still a's
     later(engine, 2)
     second = b.acquire("mailbox_alex")
     assert second == Lease("mailbox_alex", 2)
@@ -235,11 +237,11 @@ def test_a_send_must_start_before_the_lease_it_was_claimed_under_runs_out(
         assert fence(s, 1)
         s.commit()
     fence.before_send()  # right after the claim
-    # Stopped 56 s between claim and send: past the lease (60 s) less its 5 s margin.
-    ticks[0] += 56
+    # Stopped 36 s between claim and send: past the lease row (40 s) less its 5 s margin.
+    ticks[0] += 36
     with pytest.raises(LeaseLost):
         fence.before_send()
-    later(engine, 56)  # 4 s left, within the margin: no claim any more
+    later(engine, 36)  # 4 s left, within the margin: no claim any more
     with Session(engine) as s:
         assert not fence(s, 2)
 

@@ -26,8 +26,8 @@ PATIENCE = 300  # seconds: a loaded machine can be slow, a wrong answer is never
 
 
 class Worker:
-    def __init__(self, team_file: Path, cwd: Path) -> None:
-        env = {**os.environ, "MAILBOT_TEAM": str(team_file)}
+    def __init__(self, team_file: Path, cwd: Path, **extra_env: str) -> None:
+        env = {**os.environ, "MAILBOT_TEAM": str(team_file), **extra_env}
         env.pop("MAILBOT_NOW", None)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "mailbot.cli", "team", "run"],
@@ -109,3 +109,32 @@ def test_killed_worker_is_taken_over_and_a_stopped_one_gives_everything_back(
         first.end()
         if second is not None:
             second.end()
+
+
+def test_team_worker_tells_systemd_ready_watchdog_and_stopping(tmp_path: Path, pg_url: str) -> None:
+    """Under the mailbot-team unit (Type=notify, WatchdogSec): READY after the first
+    round, a watchdog ping for each mailbox and round, STOPPING on SIGTERM."""
+    import socket
+
+    team_config(tmp_path, pg_url, ids=("alex", "bea"))
+    address = str(tmp_path / "notify.sock")
+    systemd = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    systemd.bind(address)
+    systemd.settimeout(PATIENCE)
+    worker = Worker(
+        tmp_path / "team.toml", Path(__file__).resolve().parents[2], NOTIFY_SOCKET=address
+    )
+    try:
+        said = []
+        while "READY=1" not in said:
+            said.append(systemd.recv(256).decode())
+        assert set(said) <= {"WATCHDOG=1", "READY=1"}  # pinged before each mailbox served
+        assert systemd.recv(256).decode() == "WATCHDOG=1"  # and after each round
+        worker.proc.send_signal(signal.SIGTERM)
+        while (message := systemd.recv(256).decode()) == "WATCHDOG=1":
+            pass
+        assert message == "STOPPING=1"
+        assert worker.proc.wait(timeout=PATIENCE) == 0
+    finally:
+        worker.end()
+        systemd.close()
