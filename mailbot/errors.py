@@ -56,7 +56,8 @@ def _database_error(exc: BaseException) -> str | None:
         first = _line(str(orig)).split(" [SQL")[0] if orig is not None else ""
         return (
             f"database: {type(orig).__name__}: {first[:160]} "
-            "(check [database] url, that the server runs and the disk has room)"
+            "(check [database] url, or [team] database_url for a team; that the server "
+            "runs and the disk has room)"
         )
     if isinstance(exc, SQLAlchemyError):
         return f"database: {type(exc).__name__}"

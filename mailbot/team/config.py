@@ -34,6 +34,11 @@ ENGINEERS_DIR = "engineers"
 TOP_LEVEL = ("team", "defaults", "engineers", "reports")  # reports: mailbot/team/summary.py
 TEAM_KEYS = ("database_url", "password_env", "data_dir", "lease_seconds", "poll_seconds")
 OWNED_BY_TEAM = ("data", "database")  # an engineer's data lives where the team says
+# the database keys every engineer's config gets from [team], by their name there
+TEAM_DATABASE_KEYS = {
+    "database.url": "team.database_url",
+    "database.password_env": "team.password_env",
+}
 
 
 @dataclass(frozen=True)
@@ -158,7 +163,14 @@ def _build(
         merged = _merge(defaults, body)
         merged["data"] = {"dir": str(data_dir / eid)}
         merged["database"] = {"url": team["database_url"], "password_env": team.get("password_env")}
-        engineers[eid] = parse(merged, file=file, base=base)
+        try:
+            engineers[eid] = parse(merged, file=file, base=base)
+        except ConfigError as exc:
+            team_key = TEAM_DATABASE_KEYS.get(exc.key)
+            if team_key is None:
+                raise
+            # the team wrote these, not the engineer: name the team's own key
+            raise ConfigError(source, team_key, exc.why) from None
     _refuse_shared(engineers)
     first = next(iter(engineers.values()))
     return TeamSettings(

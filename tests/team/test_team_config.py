@@ -180,3 +180,11 @@ def test_team_check_reaches_the_database_and_finds_missing_folders(
     assert "[team.database_url] cannot connect" in err[0]
     assert any("[mailbox.maildir.path]" in line and "mkdir -p" in line for line in err)
     assert any("[team.data_dir] /proc/nope/alex cannot be created" in line for line in err)
+
+
+def test_a_team_database_mistake_names_the_teams_key(tmp_path: Path) -> None:
+    alex = engineer("alex", "Alex Rivera", table="engineers.alex")
+    no_slot = TEAM.replace('data_dir = "state"', 'data_dir = "state"\npassword_env = "DB_PW"')
+    found = _error(tmp_path, no_slot + alex)
+    assert "team.toml: [team.password_env] does not apply" in found
+    assert "[engineers.alex]" not in found
