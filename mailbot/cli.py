@@ -32,14 +32,24 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"mailbot {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def with_config(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    def path_option(sp: argparse.ArgumentParser, flag: str, env: str, default: str, what: str):  # type: ignore[no-untyped-def]
         sp.add_argument(
-            "--config",
-            "-c",
-            default=os.environ.get("MAILBOT_CONFIG", "mailbot.toml"),
-            help="config file (default: $MAILBOT_CONFIG or ./mailbot.toml)",
+            f"--{flag}",
+            f"-{flag[0]}",
+            default=os.environ.get(env, default),
+            help=f"{what} (default: ${env} or ./{default})",
         )
         return sp
+
+    def with_config(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        return path_option(sp, "config", "MAILBOT_CONFIG", "mailbot.toml", "config file")
+
+    def with_mailbox(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        """The same view of one engineer's mailbox in a team (docs/team.md)."""
+        sp.add_argument("--mailbox", "-m", help="a team: the engineer's id (with --team)")
+        return path_option(
+            sp, "team", "MAILBOT_TEAM", "team.toml", "with --mailbox: the team file or directory"
+        )
 
     d = sub.add_parser("demo", help="run a scripted five-week demo over a throwaway Maildir")
     d.add_argument("--dir", help="keep the demo's Maildir, database and config in this directory")
@@ -63,8 +73,10 @@ def _parser() -> argparse.ArgumentParser:
     db.add_argument(
         "file", nargs="?", help="backup: the file to write (SQLite; for PostgreSQL use pg_dump)"
     )
-    st = with_config(
-        sub.add_parser("status", help="health, the last good cycle, and what mailbot has done")
+    st = with_mailbox(
+        with_config(
+            sub.add_parser("status", help="health, the last good cycle, and what mailbot has done")
+        )
     )
     st.add_argument("--json", action="store_true")
     q = with_config(
@@ -74,12 +86,16 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("id", nargs="?", type=int, help="the quarantined message's id (from list)")
     q.add_argument("--all", action="store_true", help="retry: every quarantined message")
     q.add_argument("--json", action="store_true")
-    cs = with_config(
-        sub.add_parser("cases", help="open cases, their state, silence and next action")
+    cs = with_mailbox(
+        with_config(
+            sub.add_parser("cases", help="open cases, their state, silence and next action")
+        )
     )
     cs.add_argument("--json", action="store_true")
-    c = with_config(
-        sub.add_parser("case", help="one case: timeline and every decision with its reason")
+    c = with_mailbox(
+        with_config(
+            sub.add_parser("case", help="one case: timeline and every decision with its reason")
+        )
     )
     c.add_argument("number")
     c.add_argument("--json", action="store_true")
@@ -95,8 +111,10 @@ def _parser() -> argparse.ArgumentParser:
         "--value",
         help="signal value: the TAM's address for premier, the end date (YYYY-MM-DD) for pause",
     )
-    pl = with_config(
-        sub.add_parser("plan", help="what will be drafted, reminded and sent, and when")
+    pl = with_mailbox(
+        with_config(
+            sub.add_parser("plan", help="what will be drafted, reminded and sent, and when")
+        )
     )
     pl.add_argument("--json", action="store_true")
     sm = with_config(
@@ -129,6 +147,16 @@ def _app(path: str, migrate: bool = True, connect: bool = True):  # type: ignore
     from mailbot import app
 
     return app.build(_load(path), migrate=migrate, connect=connect)
+
+
+def _view_app(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The database-only app of a view: the single-user config's, or with ``--mailbox``
+    one engineer's of a team."""
+    if getattr(args, "mailbox", None):
+        from mailbot.team.access import mailbox_app
+
+        return mailbox_app(args.team, args.mailbox)
+    return _app(args.config, connect=False)  # the database only: works offline
 
 
 def _print_json(data: Any) -> None:
@@ -373,7 +401,7 @@ def cmd_cases(args: argparse.Namespace) -> int:
     from mailbot import clock
     from mailbot.views import data, render
 
-    app = _app(args.config, connect=False)  # the database only: works offline
+    app = _view_app(args)
     now = clock.now()
     rows = data.open_cases(app, now)
     _print_json(rows) if args.json else render.cases_table(rows, app.calendar, now)
@@ -384,7 +412,7 @@ def cmd_case(args: argparse.Namespace) -> int:
     from mailbot import clock, signals
     from mailbot.views import data, render
 
-    app = _app(args.config, connect=False)  # the database only: works offline
+    app = _view_app(args)
     if args.mark:
         if not args.signal:
             print(
@@ -413,7 +441,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from mailbot.errors import EXIT_UNHEALTHY
     from mailbot.views import status
 
-    app = _app(args.config, connect=False)
+    app = _view_app(args)
     f = status.figures(app)
     if args.json:
         _print_json(status.as_json(f))
@@ -493,7 +521,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from mailbot import clock
     from mailbot.views import data, render
 
-    app = _app(args.config, connect=False)  # the database only: works offline
+    app = _view_app(args)
     items = data.upcoming(app, clock.now())
     _print_json(items) if args.json else render.plan_table(items, app.calendar)
     return 0
@@ -650,7 +678,8 @@ def main(argv: list[str] | None = None) -> int:
         refused = _rehearsal_clock(args.command)
         if refused:
             return refused
-        code = _lean(args) if args.command in LEAN else None
+        lean = args.command in LEAN and not getattr(args, "mailbox", None)
+        code = _lean(args) if lean else None
         if code is None:
             from mailbot.logs import configure
 

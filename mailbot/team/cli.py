@@ -127,20 +127,15 @@ def _import(team, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-d
 
 def _view(team, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     from mailbot import clock
-    from mailbot.app import build
-    from mailbot.team.tenancy import prepare_mailbox, schema_for, scoped, shared_engine
+    from mailbot.team.access import mailbox_app
     from mailbot.views import data, render
 
-    settings = team.engineers.get(args.mailbox)
-    if settings is None:
+    if args.mailbox not in team.engineers:
         known = ", ".join(team.engineers)
         print(f"no mailbox {args.mailbox!r} in the team (known: {known})", file=sys.stderr)
         return EXIT_USAGE
-    engine = shared_engine(team.database_url, pool_size=1)
+    app = mailbox_app(args.team, args.mailbox)
     try:
-        schema = schema_for(args.mailbox)
-        prepare_mailbox(engine, schema)
-        app = build(settings, migrate=False, connect=False, engine=scoped(engine, schema))
         now = clock.now()
         if args.action == "cases":
             found, show = data.open_cases(app, now), render.cases_table
@@ -152,4 +147,4 @@ def _view(team, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def
         _print_json(found) if args.json else show(found, app.calendar, now)  # type: ignore[arg-type]
         return 0
     finally:
-        engine.dispose()
+        app.engine.dispose()

@@ -317,3 +317,32 @@ def _locked(path: Path) -> bool:
             return True
         fcntl.flock(fh, fcntl.LOCK_UN)
         return False
+
+
+def test_the_usual_views_take_a_team_mailbox(
+    tmp_path: Path, pg_url: str, engines: list[Engine], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`mailbot cases --mailbox X` (and case, plan, status) show one engineer of the team,
+    and a mark goes to that engineer's mailbox only."""
+    team = team_config(tmp_path, pg_url)
+    path = str(tmp_path / "team.toml")
+    with time_machine.travel(datetime(2026, 11, 30, 10, tzinfo=BERLIN), tick=False):
+        for eid in ("alex", "bea"):
+            customer_writes(tmp_path, eid, datetime(2026, 11, 30, 9, 30, tzinfo=BERLIN))
+        TeamWorker(team, engine=engines[0], worker_id="a").round()
+        capsys.readouterr()
+        assert cli.main(["cases", "--mailbox", "alex", "--team", path, "--json"]) == 0
+        (only,) = json.loads(capsys.readouterr().out)
+        assert only["number"] == CASES["alex"]
+        assert cli.main(["case", CASES["bea"], "-m", "alex", "-t", path]) == 1  # not alex's
+        assert cli.main(["case", CASES["bea"], "mark", "waiting", "-m", "bea", "-t", path]) == 0
+        for view in (["plan"], ["status"]):
+            assert cli.main([*view, "-m", "bea", "-t", path, "--json"]) in (0, 6)
+        capsys.readouterr()
+        assert cli.main(["cases", "-m", "nobody", "-t", path]) == 2
+        assert "no mailbox 'nobody' in the team" in capsys.readouterr().err
+    with engines[0].begin() as conn:
+        conn.exec_driver_sql('SET LOCAL search_path TO "mailbox_bea"')
+        assert conn.execute(text("SELECT count(*) FROM signals")).scalar() == 1
+        conn.exec_driver_sql('SET LOCAL search_path TO "mailbox_alex"')
+        assert conn.execute(text("SELECT count(*) FROM signals")).scalar() == 0
