@@ -165,7 +165,8 @@ def _week(
                 )
         if c.closed_at is not None and start <= c.closed_at < end:
             week.closed += 1
-        if c.opened_at < end and (c.closed_at is None or c.closed_at >= end):
+        still_open = c.state != CaseState.CLOSED or c.closed_at is None or c.closed_at >= end
+        if c.opened_at < end and still_open:  # a reopened case keeps its old closed_at
             week.backlog += 1
     return week
 
@@ -239,7 +240,13 @@ def gather(app: App, now: datetime) -> Summary:
     before = since - timedelta(days=7)
     with app.sessions() as s:
         cases = s.scalars(
-            select(Case).where(or_(Case.closed_at.is_(None), Case.closed_at >= before))
+            select(Case).where(
+                or_(
+                    Case.state != CaseState.CLOSED,
+                    Case.closed_at.is_(None),
+                    Case.closed_at >= before,
+                )
+            )
         ).all()
         rows = s.scalars(
             select(Outbox).where(Outbox.created_at >= before - timedelta(days=60))

@@ -181,3 +181,19 @@ def test_r29_weekly_summary_is_planned_once_held_for_business_time_and_sent_once
         assert "summary" not in text.split("What mailbot did this week")[1].lower()
     finally:
         w.close()
+
+
+def test_r29_closed_cases_count_this_week_and_a_reopened_case_stays_in_the_backlog(world):
+    from mailbot.reports.summary import _week
+    from mailbot.store.models import Case
+
+    end = world.now()
+    start = end - timedelta(days=7)
+    closed_now = Case(id=1, state="closed", opened_at=start - timedelta(days=30))
+    closed_now.closed_at = end - timedelta(days=1)
+    reopened = Case(id=2, state="active", opened_at=start - timedelta(days=60))
+    reopened.closed_at = start - timedelta(days=20)  # closed once, reopened by a reply (R21)
+    week = _week(world.app, start, end, [closed_now, reopened], {})
+    assert (week.opened, week.closed, week.backlog) == (0, 1, 1)
+    earlier = _week(world.app, start - timedelta(days=7), start, [closed_now, reopened], {})
+    assert earlier.backlog == 2  # the case closed this week was open when last week ended
