@@ -26,13 +26,11 @@ Why the counting looks the way it does:
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import math
 import os
 import random
 import re
-import select
 import signal
 import statistics
 import subprocess
@@ -55,7 +53,6 @@ from tests.drill import ALL_DAY, _key_of
 from tests.team.test_worker import team_doc
 
 ROOT = Path(__file__).resolve().parents[2]
-IN_CLOSE_WRITE, IN_MOVED_TO = 0x08, 0x80
 # Final outbox states that mean "legitimately not sent": the engineer was told (failed:
 # an unconfirmed send) or the draft no longer fits (the customer wrote again, ...).
 EXCUSED = ("failed", "stale", "superseded", "rejected", "cancelled")
@@ -98,22 +95,16 @@ def write_team(root: Path, url: str, mailboxes: int, lease: int, poll: int) -> T
 
 
 class PickupWatch:
-    """Counts every file that lands in the pickup directories (inotify), per key: a
-    second transmission of a key overwrites ``<key>.eml`` but is still an event here."""
+    """Counts every file that lands in the pickup directories (inotify, through
+    inotify_simple), per key: a second transmission of a key overwrites ``<key>.eml``
+    but is still an event here."""
 
     def __init__(self, team: Team) -> None:
-        libc = ctypes.CDLL(None, use_errno=True)
-        self.fd = libc.inotify_init1(os.O_CLOEXEC | os.O_NONBLOCK)
-        if self.fd < 0:
-            raise OSError(ctypes.get_errno(), "inotify_init1")
-        self.by_wd: dict[int, str] = {}
-        for eid in team.ids:
-            wd = libc.inotify_add_watch(
-                self.fd, str(team.pickup(eid)).encode(), IN_CLOSE_WRITE | IN_MOVED_TO
-            )
-            if wd < 0:
-                raise OSError(ctypes.get_errno(), f"inotify_add_watch {eid}")
-            self.by_wd[wd] = eid
+        from inotify_simple import INotify, flags
+
+        self.inotify = INotify()
+        mask = flags.CLOSE_WRITE | flags.MOVED_TO
+        self.by_wd = {self.inotify.add_watch(team.pickup(eid), mask): eid for eid in team.ids}
         self.landed: Counter[tuple[str, str]] = Counter()  # (mailbox, key) → transmissions
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -121,31 +112,19 @@ class PickupWatch:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            ready, _, _ = select.select([self.fd], [], [], 0.5)
-            if ready:
-                self._drain()
-        self._drain()
+            self._count(self.inotify.read(timeout=500))
+        self._count(self.inotify.read(timeout=0))
 
-    def _drain(self) -> None:
-        while True:
-            try:
-                buf = os.read(self.fd, 1 << 16)
-            except BlockingIOError:
-                return
-            at = 0
-            while at < len(buf):
-                wd, _mask, _cookie, size = (
-                    int.from_bytes(buf[at + o : at + o + 4], sys.byteorder) for o in (0, 4, 8, 12)
-                )
-                name = buf[at + 16 : at + 16 + size].rstrip(b"\0").decode()
-                at += 16 + size
-                if name.endswith(".eml") and not name.startswith("."):
-                    self.landed[(self.by_wd[wd], name[: -len(".eml")])] += 1
+    def _count(self, events) -> None:  # type: ignore[no-untyped-def]
+        for event in events:
+            name = event.name
+            if name.endswith(".eml") and not name.startswith("."):
+                self.landed[(self.by_wd[event.wd], name[: -len(".eml")])] += 1
 
     def close(self) -> None:
         self._stop.set()
         self._thread.join()
-        os.close(self.fd)
+        self.inotify.close()
 
 
 @dataclass
