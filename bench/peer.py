@@ -30,21 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.mailbox import START, generate  # noqa: E402
+from bench.tick import PARSE  # noqa: E402
 from tests import helpers  # noqa: E402
 
 PEER_VENV = ROOT / ".bench" / "peer-venv"
-
-PARSE = """
-import sys, os, email, resource
-from email.policy import compat32
-n = 0
-for root, _, files in os.walk(sys.argv[1]):
-    for f in files:
-        with open(os.path.join(root, f), "rb") as fh:
-            email.message_from_bytes(fh.read(), policy=compat32)
-        n += 1
-print(n)
-"""
 
 # A minimal Django project around django-helpdesk: SQLite, mail to the local memory
 # backend (helpdesk answers each new ticket's submitter), one queue on a local directory.

@@ -24,6 +24,7 @@ from tests.team.lease_child import ADVISORY_KEY
 pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parents[2]
 BOXES = [f"mailbox_e{i:02d}" for i in range(10)]
+PATIENCE = 1800  # seconds: a guard against a hang only; the suite runs on loaded machines
 
 
 @pytest.fixture
@@ -174,7 +175,7 @@ def test_a_killed_worker_frees_its_lock_at_once_and_its_lease_at_expiry(
     engine: Engine, pg_url: str
 ) -> None:
     with _signalled(pg_url, signal.SIGKILL) as child:
-        child.wait(timeout=120)
+        child.wait(timeout=PATIENCE)
         with engine.connect() as conn:
             # Blocks until the server sees the dead connection (at once, locally): the
             # advisory lock is gone with the process, on SIGKILL only.
@@ -222,7 +223,7 @@ def _end(child: subprocess.Popen[str]) -> None:
         os.kill(child.pid, signal.SIGCONT)
         assert child.stdin is not None
         child.stdin.close()
-        child.wait(timeout=120)
+        child.wait(timeout=PATIENCE)
 
 
 def test_a_send_must_start_before_the_lease_it_was_claimed_under_runs_out(
