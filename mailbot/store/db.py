@@ -74,17 +74,26 @@ class SchemaError(Exception):
     """The database holds something mailbot cannot upgrade by itself."""
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head", through_migrations: bool = False) -> None:
     """Bring the schema to ``revision`` (the daemon and ``tick`` call this on start), in
     one transaction. A database that an older mailbot left half-created (tables but no
-    schema version, and no data in them) is recreated."""
-    from alembic import command
+    schema version, and no data in them) is recreated.
 
+    An empty database asked for the head gets the head's stored DDL
+    (:mod:`mailbot.store.head_schema`: the very schema the migrations build, a test
+    compares the two on SQLite and PostgreSQL) without Alembic, whose import and
+    environment cost a first tick more than half a second. An older schema, another
+    revision, or ``through_migrations`` (that test, scripts/head-schema) runs Alembic."""
     url = engine.url.render_as_string(hide_password=False)
     migrator = migration_engine(url)
     try:
         with migrator.begin() as conn:
-            _repair_half_created(conn)
+            tables = _repair_half_created(conn)
+            stored = not through_migrations and revision in ("head", SCHEMA_HEAD)
+            if stored and _head_without_alembic(conn, tables):
+                return
+            from alembic import command
+
             cfg = alembic_config(url)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
@@ -92,7 +101,29 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         migrator.dispose()
 
 
-def _repair_half_created(conn) -> None:  # type: ignore[no-untyped-def]
+def _head_without_alembic(conn, tables: set[str]) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the database is at the head without Alembic: already (a process that
+    waited for another's creation), or created now from the stored DDL because none of
+    its tables is mailbot's (:func:`_repair_half_created` ran first). False sends the
+    caller to Alembic (an older schema, or no stored DDL for this database)."""
+    from sqlalchemy import text
+
+    from mailbot.store import head_schema
+
+    if "alembic_version" in tables:
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == SCHEMA_HEAD
+    statements = head_schema.STATEMENTS.get(conn.dialect.name)
+    if head_schema.REVISION != SCHEMA_HEAD or statements is None:
+        return False
+    for statement in statements:
+        conn.exec_driver_sql(statement)
+    conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": SCHEMA_HEAD})
+    return True
+
+
+def _repair_half_created(conn) -> set[str]:  # type: ignore[no-untyped-def]
+    """Drop the empty tables a kill inside an older, non-atomic 0001 left without a
+    schema version (refused when they hold data); the table names left."""
     from sqlalchemy import inspect, text
 
     from mailbot.store.models import Base
@@ -100,7 +131,7 @@ def _repair_half_created(conn) -> None:  # type: ignore[no-untyped-def]
     tables = set(inspect(conn).get_table_names())
     ours = tables & set(Base.metadata.tables)
     if not ours or "alembic_version" in tables:
-        return
+        return tables
     for name in ours:
         if conn.execute(text(f'SELECT 1 FROM "{name}" LIMIT 1')).first() is not None:
             raise SchemaError(
@@ -110,6 +141,7 @@ def _repair_half_created(conn) -> None:  # type: ignore[no-untyped-def]
     for table in reversed(Base.metadata.sorted_tables):
         if table.name in ours:
             conn.execute(text(f'DROP TABLE "{table.name}"'))
+    return tables - ours
 
 
 def current_revision(engine: Engine) -> str | None:
