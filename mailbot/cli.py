@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
+from collections.abc import Callable, Iterator
 from typing import Any
 
 EXIT_USAGE = 1
@@ -338,30 +340,61 @@ def cmd_login(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_tick(args: argparse.Namespace) -> int:
-    from mailbot import app as app_mod
-    from mailbot import idle, snapshot
-    from mailbot.cycle import run_cycle
+@contextlib.contextmanager
+def _start_up_outside_gc() -> Iterator[Callable[[], None]]:
+    """Start-up without the cyclic garbage collector; what it built then leaves its care.
 
-    settings = _load(args.config)
-    idle.forget(settings.data_dir)  # a cycle that does not finish leaves no idle state
-    before = idle.before_cycle(snapshot.lean_settings(settings))  # before the cycle reads
-    app = app_mod.build(settings)
-    report = run_cycle(app)
+    A tick's start-up (SQLAlchemy, pydantic, the config models, the ORM mappings) makes
+    about 160,000 objects that live until exit and next to no garbage (some 600 objects
+    in cycles); the collector would walk them some 230 times while they are made, and
+    again on every full collection of the cycle. Call the ``started`` it yields when
+    start-up is done: they are frozen (:func:`gc.freeze`) and never walked again. At the
+    end they are handed back (an in-process caller, such as a test, keeps no frozen
+    garbage)."""
+    import gc
+
+    was_enabled = gc.isenabled()
+
+    def started() -> None:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
+
+    gc.disable()
     try:
-        idle.remember(app, args.config, before)
-    except Exception as exc:  # the cycle went well; the next tick simply runs in full
-        import structlog
+        yield started
+    finally:
+        if was_enabled:
+            gc.enable()
+        gc.unfreeze()
 
-        idle.forget(settings.data_dir)
-        structlog.get_logger("mailbot.idle").warning(
-            "idle state not written", error=type(exc).__name__
+
+def cmd_tick(args: argparse.Namespace) -> int:
+    with _start_up_outside_gc() as started:
+        from mailbot import app as app_mod
+        from mailbot import idle, snapshot
+        from mailbot.cycle import run_cycle
+
+        settings = _load(args.config)
+        idle.forget(settings.data_dir)  # a cycle that does not finish leaves no idle state
+        before = idle.before_cycle(snapshot.lean_settings(settings))  # before the cycle reads
+        app = app_mod.build(settings)
+        started()
+        report = run_cycle(app)
+        try:
+            idle.remember(app, args.config, before)
+        except Exception as exc:  # the cycle went well; the next tick simply runs in full
+            import structlog
+
+            idle.forget(settings.data_dir)
+            structlog.get_logger("mailbot.idle").warning(
+                "idle state not written", error=type(exc).__name__
+            )
+        print(
+            f"tick: {report.new_messages} new messages, {report.quarantined} quarantined, "
+            f"{report.planned} planned, {report.materialised} drafted/reminded, {report.sent} sent"
         )
-    print(
-        f"tick: {report.new_messages} new messages, {report.quarantined} quarantined, "
-        f"{report.planned} planned, {report.materialised} drafted/reminded, {report.sent} sent"
-    )
-    app.engine.dispose()
+        app.engine.dispose()
     return 0
 
 

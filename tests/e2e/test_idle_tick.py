@@ -195,3 +195,24 @@ def test_the_idle_tick_runs_on_the_standard_library(cron):
     )
     assert out.stdout.strip().splitlines()[-1] == "0 []", out.stderr
     assert '"idle tick"' in out.stderr
+
+
+def test_a_full_tick_hands_the_garbage_collector_back_as_it_found_it(cron):
+    """Start-up runs without the collector and freezes what it built (mailbot/cli.py);
+    an in-process caller gets the collector back enabled, with nothing left frozen, and
+    a disabled collector stays disabled."""
+    import gc
+
+    assert cron.tick() == "full"
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    cron.later(minutes=5)
+    gc.disable()
+    try:
+        assert cron.tick() == "full"
+        assert not gc.isenabled() and gc.get_freeze_count() == 0
+    finally:
+        gc.enable()
+    cron.data["calendar"]["country"] = "XX"  # the tick fails at the config
+    helpers.write_toml(cron.config, cron.data)
+    assert cli.main(["tick", "--config", str(cron.config)]) == 2
+    assert gc.isenabled() and gc.get_freeze_count() == 0
