@@ -696,9 +696,44 @@ def _rehearsal_clock(command: str) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+# Commands whose process ends as soon as they succeeded, without the interpreter's
+# teardown (see _end_process); only when main() owns the process.
+ONE_SHOT = {"tick"}
+
+
+def run() -> None:
+    """The program's entry point: the ``mailbot`` script and ``python -m mailbot.cli``."""
+    sys.exit(main(owns_process=True))
+
+
+def _end_process() -> None:
+    """End the process of a one-shot command that succeeded, now, with status 0.
+
+    Everything that matters is done by then: every change committed, the engine
+    disposed (its connections closed, so SQLite has checkpointed its WAL), mailbot's
+    files closed, stdout flushed; the exit handlers (logging's flush, filelock's release
+    of any lock left) run here as at any exit. What the interpreter's teardown would add
+    is freeing, object by object, a heap the OS takes back at once: about a second of
+    CPU after a 2,000-mail tick here. Skipped (normal exit) while another thread runs,
+    which a normal exit would wait for, or where this Python cannot run the handlers."""
+    import atexit
+    import threading
+
+    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
+    if run_exit_handlers is None or threading.active_count() > 1:
+        return
+    sys.stderr.flush()
+    run_exit_handlers()
+    sys.stdout.flush()  # what a handler printed
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def main(argv: list[str] | None = None, owns_process: bool = False) -> int:
     """Run one command. Every failure ends as one line on stderr and a documented exit
-    code (mailbot/errors.py): 1 usage, 2 config, 3 mailbox, 4 database, 5 internal."""
+    code (mailbot/errors.py): 1 usage, 2 config, 3 mailbox, 4 database, 5 internal.
+    ``owns_process``: the caller is the program itself (:func:`run`), whose process a
+    successful one-shot command may end at once; an in-process caller gets the code."""
     try:
         args = _parser().parse_args(argv)
     except UsageError as exc:
@@ -719,6 +754,8 @@ def main(argv: list[str] | None = None) -> int:
             configure()
             code = COMMANDS[args.command](args)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        if owns_process and code == 0 and args.command in ONE_SHOT:
+            _end_process()
         return code
     except KeyboardInterrupt:
         return 130
@@ -768,4 +805,4 @@ def _stdout_to_devnull() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

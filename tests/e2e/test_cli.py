@@ -149,3 +149,31 @@ def test_daemon_runs_until_sigterm_and_logs_json(tmp_path, db_url):
     assert any(line["event"] == "mailbot running" for line in lines)
     assert any(line["event"] == "stopped" for line in lines)
     assert "Hunter2" not in err and "5551234" not in err and "maria" not in err.lower()  # R28
+
+
+def test_a_tick_ends_its_process_with_its_output_whole_and_the_database_closed(tmp_path):
+    """A successful `mailbot tick`, full or idle, ends without the interpreter's teardown
+    (mailbot/cli.py, _end_process): its status, its last line and every log line are
+    there, and SQLite was closed (its WAL checkpointed: no -wal or -shm file left)."""
+    data, maildir = tmp_path / "data", tmp_path / "Maildir"
+    cfg = write_config(tmp_path, f"sqlite:///{data / 'mailbot.db'}")
+    helpers.deliver(maildir, helpers.mail())
+
+    def tick(new: int) -> str:
+        proc = mailbot("tick", "--config", str(cfg))
+        assert proc.stdout.startswith(f"tick: {new} new messages") and proc.stdout.endswith(
+            " sent\n"
+        )
+        assert sorted(p.name for p in data.glob("mailbot.db*")) == ["mailbot.db"]
+        logged = [json.loads(line)["event"] for line in proc.stderr.splitlines()]
+        return "idle" if logged == ["idle tick"] else "full"
+
+    assert tick(1) == "full"
+    past = time.time() - 10  # folders changed within the clock's slack are not trusted
+    for path in [maildir, *maildir.rglob("*")]:
+        if path.is_dir():
+            os.utime(path, (past, past))
+    assert tick(0) == "full"  # records the state the next one compares with
+    assert tick(0) == "idle"
+    failed = mailbot("tick", "--config", str(tmp_path / "missing.toml"), check=False)
+    assert failed.returncode == 2 and "file not found" in failed.stderr
