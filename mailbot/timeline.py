@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import fields
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Row, delete, select
 from sqlalchemy.orm import Session
 
 from mailbot.app import App
@@ -28,13 +28,45 @@ from mailbot.domain.timeline import (
     CaseEvent,
     FoldedCase,
     MailEvent,
+    Note,
     OutboxEvent,
     SignalEvent,
     fold,
 )
+from mailbot.store.bulk import insert_rows, update_rows
 from mailbot.store.models import Case, Event, MailItem, Outbox, Signal
 
 _LIST_FIELDS = {"customer_cc", "recent_message_times"}
+# a fold that saw no opening mail leaves these empty: the stored ones stay
+_KEPT_WHEN_EMPTY = {"opened_at", "subject"}
+
+
+# what the events are made of: columns, not ORM objects (building and tracking an object
+# per message was most of the loading, and nothing here is written back)
+_MAIL = (
+    MailItem.case_id,
+    MailItem.folder,
+    MailItem.item_key,
+    MailItem.message_id,
+    MailItem.subject,
+    MailItem.sender,
+    MailItem.sent_at,
+    MailItem.ingested_at,
+    MailItem.at,
+    MailItem.direction,
+    MailItem.automatic,
+    MailItem.facts,
+)
+_OUTBOX = (
+    Outbox.case_id,
+    Outbox.key,
+    Outbox.kind,
+    Outbox.state,
+    Outbox.sent_at,
+    Outbox.ended_at,
+    Outbox.updated_at,
+)
+_SIGNAL = (Signal.id, Signal.case_number, Signal.name, Signal.value, Signal.source, Signal.at)
 
 
 def load_events(s: Session, cases: list[Case]) -> dict[int, list[CaseEvent]]:
@@ -45,12 +77,12 @@ def load_events(s: Session, cases: list[Case]) -> dict[int, list[CaseEvent]]:
     numbers = {c.number: c.id for c in cases}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        for m in s.scalars(
-            select(MailItem).where(MailItem.case_id.in_(chunk), MailItem.status == "case")
+        for m in s.execute(
+            select(*_MAIL).where(MailItem.case_id.in_(chunk), MailItem.status == "case")
         ):
             by_id[m.case_id].append(mail_event(m))
-        for r in s.scalars(
-            select(Outbox).where(
+        for r in s.execute(
+            select(*_OUTBOX).where(
                 Outbox.case_id.in_(chunk),
                 Outbox.audience == "customer",
                 Outbox.state.in_([OutboxState.SENT, OutboxState.REJECTED]),
@@ -62,8 +94,8 @@ def load_events(s: Session, cases: list[Case]) -> dict[int, list[CaseEvent]]:
                 by_id[r.case_id].append(OutboxEvent(at, r.key, what, r.kind))
     chunked = list(numbers)
     for start in range(0, len(chunked), 500):
-        for sig in s.scalars(
-            select(Signal).where(Signal.case_number.in_(chunked[start : start + 500]))
+        for sig in s.execute(
+            select(*_SIGNAL).where(Signal.case_number.in_(chunked[start : start + 500]))
         ):
             by_id[numbers[sig.case_number]].append(
                 SignalEvent(sig.at, sig.at, f"{sig.id:012d}", sig.name, sig.value, sig.source)
@@ -71,7 +103,8 @@ def load_events(s: Session, cases: list[Case]) -> dict[int, list[CaseEvent]]:
     return by_id
 
 
-def mail_event(m: MailItem) -> MailEvent:
+def mail_event(m: MailItem | Row[Any]) -> MailEvent:
+    """A filed message as an event (from its row, or its ORM object: the same names)."""
     facts = m.facts or {}
     return MailEvent(
         at=m.at or m.sent_at or m.ingested_at,
@@ -103,7 +136,9 @@ def snapshot(case: Case) -> FoldedCase:
 
 def refold(app: App, s: Session, cases: Iterable[Case], now: datetime) -> None:
     """Fold these cases again and bring their outbox and next step up to date (in the
-    caller's transaction)."""
+    caller's transaction). The folded rows are written in one UPDATE for all of them:
+    the ORM's unit of work, comparing and writing each case's changed columns on its
+    own, was most of the fold's time."""
     from mailbot.outbound.outbox import retire_pointless
     from mailbot.planning import refresh_due_many
 
@@ -111,37 +146,21 @@ def refold(app: App, s: Session, cases: Iterable[Case], now: datetime) -> None:
     if not cases:
         return
     events = load_events(s, cases)
-    org = app.settings.organisation
-    policy = app.settings.policy
     replayed: list[int] = []
     notes_rows: list[dict] = []
+    rows: list[dict] = []
     for case in cases:
-        evs = events.get(case.id, [])
         try:
-            if case.folded_from is not None:
-                base = case.folded_from
-                evs = [e for e in evs if e.seen_at > base]
-                folded, notes = fold(evs, app.calendar, policy, org, start=snapshot(case))
-                case.folded_from = max([base, *(e.seen_at for e in evs)])
-            else:
-                folded, notes = fold(evs, app.calendar, policy, org)
-                replayed.append(case.id)
+            row, notes = _fold_case(app, case, events.get(case.id, []), now)
         except Exception as exc:  # one case never stops another
             from mailbot import trouble
 
             case.needs_fold = False  # tried again when its timeline next changes
             trouble.flag(app, s, case.id, trouble.describe("reading the timeline", exc), now)
             continue
-        for f in fields(folded):
-            value = getattr(folded, f.name)
-            if f.name in ("opened_at", "subject") and not value:
-                continue
-            if getattr(case, f.name) != value:
-                setattr(case, f.name, value)
-        if case.phase_started_at is None:
-            case.phase_started_at = case.opened_at
-        case.needs_fold = False
-        case.updated_at = now
+        rows.append(row)
+        if case.folded_from is None:
+            replayed.append(case.id)
         notes_rows += [
             dict(
                 case_id=case.id,
@@ -160,11 +179,37 @@ def refold(app: App, s: Session, cases: Iterable[Case], now: datetime) -> None:
                 Event.case_id.in_(replayed[start : start + 500]), Event.source.is_not(None)
             )
         )
-    if notes_rows:
-        s.execute(insert(Event), notes_rows)
-    s.flush()
+    insert_rows(s, Event, notes_rows)
+    update_rows(s, Case, rows)
     retire_pointless(app, s, cases, now)
-    refresh_due_many(s, [c.id for c in cases], app.calendar, policy)
+    refresh_due_many(s, cases, app.calendar, app.settings.policy)
+
+
+def _fold_case(
+    app: App, case: Case, evs: list[CaseEvent], now: datetime
+) -> tuple[dict, list[Note]]:
+    """The case row after its events (every folded column, whether it changed or not, so
+    all rows of a chunk have the same keys and go in one statement), and the notes."""
+    org, policy = app.settings.organisation, app.settings.policy
+    row: dict = {"id": case.id}
+    if case.folded_from is not None:
+        base = case.folded_from
+        evs = [e for e in evs if e.seen_at > base]
+        folded, notes = fold(evs, app.calendar, policy, org, start=snapshot(case))
+        row["folded_from"] = max([base, *(e.seen_at for e in evs)])
+    else:
+        folded, notes = fold(evs, app.calendar, policy, org)
+        row["folded_from"] = None
+    for name in FOLDED_FIELDS:
+        value = getattr(folded, name)
+        if name in _KEPT_WHEN_EMPTY and not value:
+            value = getattr(case, name)
+        row[name] = value
+    if row["phase_started_at"] is None:
+        row["phase_started_at"] = row["opened_at"]
+    row["needs_fold"] = False
+    row["updated_at"] = now
+    return row, notes
 
 
 def refold_pending(app: App, now: datetime) -> int:

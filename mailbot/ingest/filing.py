@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from mailbot.config import Settings
 from mailbot.domain.kinds import CaseState, Direction
 from mailbot.ingest.message import IncomingMessage
+from mailbot.store.bulk import insert_rows
 from mailbot.store.models import Case, MailItem, ThreadWait
 
 CASE_REF = "case:"  # a parked message waiting for the case of this number to open
@@ -72,9 +73,8 @@ class FilingCache:
         all in the caller's transaction (the fold itself may come after a crash)."""
         if self.new_cases:
             self._insert_new_cases(s)
-        if self.items:
-            s.execute(insert(MailItem), self.items)
-            self.items.clear()
+        insert_rows(s, MailItem, self.items)
+        self.items.clear()
         if self.waits:
             keys = list(self.waits)
             ids = dict(
@@ -89,8 +89,7 @@ class FilingCache:
                 for key, (refs, locator) in self.waits.items()
                 for ref in refs
             ]
-            if rows:
-                s.execute(insert(ThreadWait), rows)
+            insert_rows(s, ThreadWait, rows)
             self.waits.clear()
         mark_for_fold(s, self.touched)
 

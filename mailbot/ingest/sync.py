@@ -28,6 +28,7 @@ from mailbot.ingest.context import IngestContext
 from mailbot.ingest.filing import FilingCache, file_message, item_row, mark_for_fold
 from mailbot.ingest.message import BODY_BYTES, HEAD_BYTES, IncomingMessage, UnreadableMessage
 from mailbot.mailbox.port import ItemRef, MailboxError
+from mailbot.store.bulk import update_rows
 from mailbot.store.models import Case, MailItem, Quarantine, SyncState, ThreadWait
 from mailbot.timeline import refold_pending
 
@@ -89,10 +90,14 @@ def _read(app: App, ref: ItemRef, seen: datetime) -> IncomingMessage:
     )
 
 
-def _prefetch(app: App, s: Session, messages: list[IncomingMessage]) -> FilingCache:
+def _prefetch(
+    app: App, s: Session, messages: list[IncomingMessage], thread_depth: int | None = 20
+) -> FilingCache:
+    """The cases these messages can refer to: by the case number in their subject, and
+    by the Message-IDs they reply to (the nearest ``thread_depth`` of them, or all)."""
     patterns = app.settings.case_patterns
     numbers = {n for m in messages if (n := find_case_number(m.subject, patterns))}
-    ids = {i for m in messages for i in m.thread_ids[:20]} | {
+    ids = {i for m in messages for i in m.thread_ids[:thread_depth]} | {
         m.message_id for m in messages if m.message_id
     }
     cache = FilingCache()
@@ -156,71 +161,99 @@ def _process(app: App, s: Session, refs: list[ItemRef], now: datetime, report: S
 def unpark(app: App, s: Session, arrived: set[str], now: datetime) -> int:
     """File the parked messages that waited for what just arrived (a Message-ID now in a
     case, a case that opened), then what waited for those, and so on. Each is read and
-    filtered again, now that its case is known; returns how many joined a case."""
-    joined = 0
-    pending = set(arrived)
+    filtered again, now that its case is known; returns how many joined a case.
+
+    A round (up to 500 of what arrived) reads its parked messages' headers first and
+    fetches the cases they refer to in two queries, like a batch of new mail; a message
+    that joins is added to those lookups at once, so a reply parked in the same round
+    finds it. The joined rows are written in one statement per round, before the next
+    round looks for what is still parked."""
     joined_items: list[int] = []
     joined_cases: set[int] = set()
+    pending = set(arrived)
     while pending:
         chunk = sorted(pending)[:500]
         pending.difference_update(chunk)
-        waits = dict(
-            s.execute(
-                select(ThreadWait.mail_item_id, ThreadWait.locator).where(ThreadWait.ref.in_(chunk))
-            ).all()
-        )
-        if not waits:
-            continue
-        items = list(
-            s.scalars(
-                select(MailItem)
-                .where(MailItem.id.in_(list(waits)), MailItem.status == "parked")
-                .order_by(MailItem.at, MailItem.item_key)
-            )
-        )
-        refs = [ItemRef(i.folder, i.item_key, waits[i.id]) for i in items]
-        with contextlib.suppress(MailboxError):
-            app.mailbox.prefetch(refs)
-        for item, ref in zip(items, refs, strict=True):
-            case_id, message_id = _join(app, s, item, ref, now)
-            if case_id is not None:
-                joined += 1
-                joined_items.append(item.id)
-                joined_cases.add(case_id)
-                if message_id:
-                    pending.add(message_id)
+        joins = _join_round(app, s, _parked_for(s, chunk), now)
+        update_rows(s, MailItem, [row for row, _ in joins])
+        for row, message_id in joins:
+            joined_items.append(row["id"])
+            joined_cases.add(row["case_id"])
+            if message_id:
+                pending.add(message_id)
     # the joined messages' waits go, and their cases are marked to fold, in a few
     # statements for all of them (later rounds skip them: they are no longer parked)
     for start in range(0, len(joined_items), 500):
         chunk = joined_items[start : start + 500]
         s.execute(delete(ThreadWait).where(ThreadWait.mail_item_id.in_(chunk)))
     mark_for_fold(s, joined_cases)
-    return joined
+    return len(joined_items)
 
 
-def _join(
-    app: App, s: Session, item: MailItem, ref: ItemRef, now: datetime
-) -> tuple[int | None, str | None]:
-    """Run the filters again on a parked message, now with its case findable."""
-    ctx = IngestContext(
-        app.settings,
-        lambda ids: next(iter(_cases_by_message_id(s, set(ids)).values()), None),
-        lambda number: _cases_by_number(s, {number}).get(number),
-        now,
+def _parked_for(s: Session, refs: list[str]) -> list[tuple[ItemRef, int, datetime]]:
+    """The parked messages waiting for any of ``refs``, in time order: where each is,
+    its row id, and when mailbot first saw it."""
+    waits = dict(
+        s.execute(
+            select(ThreadWait.mail_item_id, ThreadWait.locator).where(ThreadWait.ref.in_(refs))
+        ).all()
     )
-    try:
-        msg = _read(app, ref, item.ingested_at)
-        pipeline.run(msg, ctx)
-    except (UnreadableMessage, MailboxError) as exc:
-        log.warning("parked message cannot be read again", folder=item.folder, why=str(exc)[:100])
-        return None, None
-    if msg.case_id is None:
-        return None, None
-    row = item_row(msg, app.settings, msg.case_id, "case")
-    for name in ("case_id", "status", "direction", "automatic", "facts", "at", "subject"):
-        setattr(item, name, row[name])
-    item.ingested_at = now  # when mailbot learned it is case mail (R19 compares with this)
-    return msg.case_id, msg.message_id
+    if not waits:
+        return []
+    items = s.execute(
+        select(MailItem.id, MailItem.folder, MailItem.item_key, MailItem.ingested_at)
+        .where(MailItem.id.in_(list(waits)), MailItem.status == "parked")
+        .order_by(MailItem.at, MailItem.item_key)
+    )
+    return [(ItemRef(i.folder, i.item_key, waits[i.id]), i.id, i.ingested_at) for i in items]
+
+
+def _join_round(
+    app: App, s: Session, parked: list[tuple[ItemRef, int, datetime]], now: datetime
+) -> list[tuple[dict, str | None]]:
+    """Read the parked messages again and run the filters, now with their cases
+    findable; returns the changed columns (with ``id``) and the Message-ID of each
+    that joined a case."""
+    if not parked:
+        return []
+    with contextlib.suppress(MailboxError):
+        app.mailbox.prefetch([ref for ref, _, _ in parked])
+    messages: list[tuple[IncomingMessage, int]] = []
+    for ref, item_id, seen in parked:
+        try:
+            messages.append((_read(app, ref, seen), item_id))
+        except (UnreadableMessage, MailboxError) as exc:
+            _unreadable_again(ref, exc)
+    cache = _prefetch(app, s, [m for m, _ in messages], thread_depth=None)
+    ctx = IngestContext(app.settings, cache.case_for_message_ids, cache.by_number.get, now)
+    joins = []
+    for msg, item_id in messages:
+        try:
+            pipeline.run(msg, ctx)
+        except (UnreadableMessage, MailboxError) as exc:
+            _unreadable_again(msg.ref, exc)
+            continue
+        finally:
+            msg.forget_body()
+        if msg.case_id is None:
+            continue
+        row = item_row(msg, app.settings, msg.case_id, "case")
+        changed = {name: row[name] for name in _JOINED_COLUMNS}
+        # ingested_at: when mailbot learned it is case mail (R19 compares with this)
+        joins.append(({"id": item_id, **changed, "ingested_at": now}, msg.message_id))
+        if msg.message_id:
+            cache.by_message_id[msg.message_id] = msg.case_id
+    return joins
+
+
+def _unreadable_again(ref: ItemRef, exc: Exception) -> None:
+    """A parked message that cannot be read now stays parked (tried again when more of
+    its thread arrives)."""
+    log.warning("parked message cannot be read again", folder=ref.folder, why=str(exc)[:100])
+
+
+# what a parked message's row learns when it joins its case
+_JOINED_COLUMNS = ("case_id", "status", "direction", "automatic", "facts", "at", "subject")
 
 
 def sync_folder(app: App, folder: str, now: datetime) -> SyncReport:
