@@ -173,3 +173,28 @@ def test_a_boundary_that_would_need_escaping_is_refused():
     rendered = Rendered("s", "t\n", "<p>t</p>\n")
     with pytest.raises(ValueError, match="boundary"):
         serialise(rendered, [], '=_mailbot_a"b')
+
+
+_FOLDABLE = st.text(
+    alphabet=st.sampled_from(string.ascii_letters + string.digits + ' \t;,;,  <>@.="-_x'),
+    max_size=300,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    name=st.sampled_from(["Subject", "Message-ID", "Content-Type", "X-Mailbot-Box", "References"]),
+    value=_FOLDABLE,
+    other=st.randoms(use_true_random=False),
+)
+def test_a_header_folded_by_its_shape_is_folded_as_compat32_folds_it(name, value, other):
+    """The same value, and another of the same shape (the cached fold put to use)."""
+    alike = "".join(c if c in " \t;," else other.choice("aZ9<>@.=x-") for c in value)
+    for v in (value, alike):
+        assert _COMPOSE_POLICY.fold(name, v) == compat32.fold(name, v)
+
+
+def test_long_tokens_of_every_length_fold_as_compat32_folds_them():
+    for n in range(60, 260):
+        for value in ("<" + "7" * (n - 2) + ">", "a" * n, f"{'b' * (n // 2)} {'c' * (n // 2)}"):
+            assert _COMPOSE_POLICY.fold("Message-ID", value) == compat32.fold("Message-ID", value)
