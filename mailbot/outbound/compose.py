@@ -130,19 +130,25 @@ def _markers(r: Rendered) -> list[str]:
     )
 
 
+@lru_cache(maxsize=256)
+def _template(templates: str, name: str):  # type: ignore[no-untyped-def]
+    """The compiled template (the environment never reloads; asking it by name each time,
+    three times a draft, was a tenth of rendering)."""
+    return environment(templates).get_template(name)
+
+
 def _render(
     kind: MailKind, engineer: Engineer, data: dict[str, Any], subject: str, templates: str
 ) -> Rendered:
-    env = environment(templates)
     subject = one_line(subject)
     context = {"engineer": engineer, **data}
-    text = env.get_template(f"{kind.value}.txt.j2").render(context).strip() + "\n"
+    text = _template(templates, f"{kind.value}.txt.j2").render(context).strip() + "\n"
     if kind in ENGINEER_KINDS:
         return Rendered(subject, text, None)
-    signature = env.get_template("_signature.txt.j2").render(context)
+    signature = _template(templates, "_signature.txt.j2").render(context)
     full_text = f"{text}\n{signature}"
     paragraphs = [p.splitlines() for p in re.split(r"\n\s*\n", text.strip())]
-    html = env.get_template("layout.html.j2").render(
+    html = _template(templates, "layout.html.j2").render(
         context | {"paragraphs": paragraphs, "subject": subject}
     )
     return Rendered(subject, full_text, html)
