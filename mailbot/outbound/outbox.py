@@ -174,7 +174,8 @@ def _plan_cases(app: App, s: Session, case_ids: list[int], now: datetime) -> int
     for r in s.scalars(select(Outbox).where(Outbox.case_id.in_(case_ids)).order_by(Outbox.id)):
         rows[r.case_id].append(r)
     count = 0
-    with s.no_autoflush:
+    # the batch's timeline lines in one INSERT, with the batch's commit
+    with buffered_events(s), s.no_autoflush:
         for case in s.scalars(select(Case).where(Case.id.in_(case_ids))):
             for decision in plan(case_view(case, rows[case.id]), cal, policy):
                 if decision.due_at <= now:
@@ -185,7 +186,7 @@ def _plan_cases(app: App, s: Session, case_ids: list[int], now: datetime) -> int
 
 
 # -- drafting ----------------------------------------------------------------------------
-def _template_data(app: App, s: Session, case: Case, row: Outbox) -> dict:
+def _template_data(app: App, s: Session, case: Case, row: Outbox, attempt: int) -> dict:
     """What the templates may say, each fact taken from the event it names: the solution's
     date is when the solution went out (the start of the post-solution phase), the
     information was asked for when the waiting phase began, a call is mentioned only
@@ -206,7 +207,7 @@ def _template_data(app: App, s: Session, case: Case, row: Outbox) -> dict:
         "reason": row.reason,
         "tam_email": case.tam_email,
         "secret_kind": (row.facts or {}).get("secret_kind", "credential"),
-        "attempt": _attempt(s, case, row) if row.kind in COUNTED_KINDS else 1,
+        "attempt": attempt,
         "draft_subject": (row.facts or {}).get("draft_subject", ""),
         "where": (row.facts or {}).get("where", "your Sent Items"),
     }
@@ -223,19 +224,26 @@ def _template_data(app: App, s: Session, case: Case, row: Outbox) -> dict:
 COUNTED_KINDS = {MailKind.FOLLOWUP_SOLUTION.value, MailKind.STRIKE_2.value}  # templates say "again"
 
 
-def _attempt(s: Session, case: Case, row: Outbox) -> int:
-    """1 + how many of this kind were sent to the customer in this phase."""
-    sent = s.scalar(
-        select(func.count())
-        .select_from(Outbox)
+def _attempts(s: Session, rows: list[Outbox]) -> dict[int, int]:
+    """Row id → 1 + how many of its kind were sent to the customer in its case's phase,
+    for the rows whose templates count; one query for a batch (one per such row was a
+    tenth of drafting)."""
+    counted = [r for r in rows if r.kind in COUNTED_KINDS and r.case_id is not None]
+    if not counted:
+        return {}
+    sent = s.execute(
+        select(Outbox.case_id, Outbox.kind, func.count())
+        .join(Case, Case.id == Outbox.case_id)
         .where(
-            Outbox.case_id == case.id,
-            Outbox.kind == row.kind,
+            Outbox.case_id.in_({r.case_id for r in counted}),
+            Outbox.kind.in_(COUNTED_KINDS),
             Outbox.state == OutboxState.SENT,
-            Outbox.sent_at >= case.phase_started_at,
+            Outbox.sent_at >= Case.phase_started_at,
         )
+        .group_by(Outbox.case_id, Outbox.kind)
     )
-    return 1 + (sent or 0)
+    by_kind = {(case_id, kind): n for case_id, kind, n in sent}
+    return {r.id: 1 + by_kind.get((r.case_id, r.kind), 0) for r in counted}
 
 
 _CASE_LABEL = r"(?:case|ticket|sr|incident|request|ref(?:erence)?|tracking\s*id|no\.?|nr\.?|number)"
@@ -309,14 +317,17 @@ def _materialise_batch(app: App, s: Session, batch: list[int], now: datetime) ->
     case_ids = {r.case_id for r in rows if r.case_id is not None}
     # into the session, and held here: its identity map holds objects weakly, so cases
     # nothing refers to would be dropped and loaded again one query each
-    cases = list(s.scalars(select(Case).where(Case.id.in_(case_ids)))) if case_ids else []
+    cases = (
+        {c.id: c for c in s.scalars(select(Case).where(Case.id.in_(case_ids)))} if case_ids else {}
+    )
     _mark_attempts(s, rows)
+    attempts = _attempts(s, rows)
     # written once, at the commit; the batch's timeline lines in one INSERT
     with s.no_autoflush, buffered_events(s):
         for row in rows:
-            _materialise_one(app, s, row, now)
+            case = cases.get(row.case_id) if row.case_id is not None else None
+            _materialise_one(app, s, row, now, attempts.get(row.id, 1), case)
     s.commit()
-    del cases
     return len(rows)
 
 
@@ -326,7 +337,8 @@ def _materialise_alone(app: App, s: Session, row_id: int, now: datetime) -> int:
         return 0
     _mark_attempts(s, [row])
     try:
-        _materialise_one(app, s, row, now)
+        case = s.get(Case, row.case_id) if row.case_id is not None else None
+        _materialise_one(app, s, row, now, _attempts(s, [row]).get(row.id, 1), case)
         s.commit()
         return 1
     except Exception as exc:  # one row never stops the others
@@ -351,16 +363,20 @@ def _mailbox_down(exc: MailboxError) -> bool:
     return bool(getattr(exc, "unreachable", False))
 
 
-def _materialise_one(app: App, s: Session, row: Outbox, now: datetime) -> None:
+def _materialise_one(
+    app: App, s: Session, row: Outbox, now: datetime, attempt: int, case: Case | None
+) -> None:
+    """``attempt``: the count the template says "again" by (:func:`_attempts`); ``case``:
+    the row's case, loaded with its batch (a lookup per row was a twentieth of drafting)."""
     f = app.settings.mailbox.folders
     if row.case_id is None:  # a report, not case mail
         from mailbot.reports.schedule import materialise_report
 
         materialise_report(app, s, row, now)
         return
-    case = s.get(Case, row.case_id)
     kind = MailKind(row.kind)
-    rendered = render(kind, app.settings.engineer, _template_data(app, s, case, row), row.subject)
+    data = _template_data(app, s, case, row, attempt)
+    rendered = render(kind, app.settings.engineer, data, row.subject)
     message = build_message(
         rendered,
         key=row.key,
