@@ -7,6 +7,7 @@ generated mail and mailbox, and generated texts made of what these readers look 
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from pathlib import Path
@@ -21,7 +22,10 @@ from bench.hostile import crafted
 from bench.mailbox import generate
 from mailbot.ingest import body
 from mailbot.ingest.message import BODY_BYTES, HEAD_BYTES, raw_header_items
-from tests.corpus.evaluate import CORPUS
+from tests import helpers
+from tests.corpus.evaluate import CORPUS, read
+
+NOW = datetime(2026, 11, 30, 10, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +127,38 @@ def test_a_wrote_line_ends_in_its_colon(pieces, end):
     line = (" ".join(pieces) + end).strip()[: body.PARSE_LINE_CHARS]
     if body._WROTE_LINE.search(line):
         assert line.endswith(":")
+
+
+@pytest.mark.parametrize(
+    ("sender", "text", "reason"),
+    [
+        # SMTP wording and automatic wording in the body of case mail: two weak signals
+        (
+            helpers.CUSTOMER,
+            "This is an automated message. 550 5.1.1 user unknown",
+            "auto-generated: SMTP status wording + says it is automatic",
+        ),
+        (
+            helpers.CUSTOMER,
+            "550 5.1.1 user unknown, and it was read on Monday",
+            "read receipt: SMTP status wording + read-receipt wording",
+        ),
+        (helpers.CUSTOMER, "550 5.1.1 user unknown", None),
+        (helpers.CUSTOMER, "This is an automated message.", None),
+        # one weak header signal: one weak body signal makes two
+        (
+            f"IT <no-reply@{helpers.CUSTOMER.split('@')[1]}>",
+            "Your message was read on Monday.",
+            "read receipt: no-reply sender + read-receipt wording",
+        ),
+        (
+            f"IT <no-reply@{helpers.CUSTOMER.split('@')[1]}>",
+            "550 user unknown",
+            "auto-generated: no-reply sender + SMTP status wording",
+        ),
+    ],
+)
+def test_weak_body_signals_decide_together(sender, text, reason, tmp_path):
+    cfg = helpers.settings(tmp_path, "sqlite:///x.db")
+    raw = helpers.mail(sender=sender, body=text).as_bytes()
+    assert read(cfg, raw, NOW).automatic == reason
