@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import quopri
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email import message_from_bytes
 from email.header import decode_header, make_header
@@ -199,15 +200,28 @@ def _decode_name(raw: bytes, extended: bool) -> str:
     return text
 
 
+def _attachment_name_fields(raw: bytes) -> Iterator[re.Match[bytes]]:
+    """``_ATTACHMENT_NAME.finditer(raw)``, the pattern tried only where a match can start:
+    at each "name" (any case: bytes patterns fold ASCII only, as ``bytes.lower`` does)
+    and four bytes before it ("filename"). Tried at every byte of a 60 KB base64
+    attachment, the pattern cost more than the rest of reading the message. "name"
+    cannot overlap itself, so the candidates come in order, as finditer tries them."""
+    lowered = raw.lower()
+    end = 0  # where the last match ended: matches do not overlap
+    at = lowered.find(b"name")
+    while at >= 0:
+        for start in (at - 4, at):
+            if start >= end and (found := _ATTACHMENT_NAME.match(raw, start)):
+                yield found
+                end = found.end()
+        at = lowered.find(b"name", at + 1)
+
+
 def attachment_names(raw: bytes) -> tuple[str, ...]:
     """The file names the message's parts declare (``filename=`` / ``name=``), from the
     capped raw bytes: attachment names can carry a secret too (R27)."""
     names: list[str] = []
-    # every match holds "name" (ASCII, and bytes patterns fold ASCII only), and most
-    # messages have none: one substring test instead of a pattern tried at every byte
-    if b"name" not in raw.lower():
-        return ()
-    for found in _ATTACHMENT_NAME.finditer(raw):
+    for found in _attachment_name_fields(raw):
         value = found.group(2) or found.group(3) or b""
         name = _decode_name(value, bool(found.group(1)))
         if name and name not in names:

@@ -162,3 +162,28 @@ def test_weak_body_signals_decide_together(sender, text, reason, tmp_path):
     cfg = helpers.settings(tmp_path, "sqlite:///x.db")
     raw = helpers.mail(sender=sender, body=text).as_bytes()
     assert read(cfg, raw, NOW).automatic == reason
+
+
+def _all_name_fields(raw: bytes) -> list[tuple[int, int]]:
+    return [m.span() for m in body._ATTACHMENT_NAME.finditer(raw)]
+
+
+def test_attachment_names_are_found_where_the_pattern_finds_them(mails):
+    for raw in mails:
+        fields = [m.span() for m in body._attachment_name_fields(raw)]
+        assert fields == _all_name_fields(raw)
+
+
+_NAME_PIECES = st.sampled_from(
+    [
+        "name", "NAME", "Name", "filename", "FileName", "file", "fi", "le", "na", "me", "=",
+        " = ", '"', "'", "*", "*0*", "*1", "x", "a.pdf", ";", "\n", " ", "\t", "ü", "utf-8''a%20b",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_NAME_PIECES, max_size=30))
+def test_attachment_names_are_found_where_the_pattern_finds_them_in_any_bytes(pieces):
+    raw = "".join(pieces).encode("utf-8")
+    assert [m.span() for m in body._attachment_name_fields(raw)] == _all_name_fields(raw)
