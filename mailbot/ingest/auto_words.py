@@ -9,6 +9,7 @@ off both ends, reply prefixes kept: "RE: Automatic reply" is a person answering 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _CASE_LABEL = (
     r"(?:\[[^\[\]]{0,60}\]|\((?:case|ticket|trackingid)[^()]{0,40}\)|"
@@ -21,8 +22,11 @@ _TRAILING = re.compile(rf"(?:\s*[:\-–|,]?\s*{_CASE_LABEL})+\s*$", re.IGNORECAS
 _END = r"(?:\s*[:：]|\s*$)"
 
 
+@lru_cache(maxsize=1024)
 def subject_core(subject: str) -> str:
-    """``subject`` without case-number labels at its start and end."""
+    """``subject`` without case-number labels at its start and end. Cached: the
+    automatic-mail and out-of-office checks ask for the same subject up to five times,
+    and the trailing pattern is tried at every position of it."""
     core = _LEADING.sub("", subject[:300])
     return _TRAILING.sub("", core).strip()
 

@@ -53,6 +53,7 @@ BULK = "bulk mail"
 # Kinds an out-of-office reply can arrive as (the out-of-office filter reads them).
 MAYBE_OUT_OF_OFFICE = frozenset({OUT_OF_OFFICE, AUTO_REPLY, AUTO_GENERATED})
 REASON_CHARS = 64  # mail_items.automatic
+WEAK_NEEDED = 2  # weak signals that decide together
 
 DAEMON_SENDER = re.compile(
     r"^(?:mailer-daemon|mailer_daemon|maildaemon|microsoftexchange[0-9a-f]{8,}|"
@@ -250,7 +251,8 @@ def weak_header_signals(msg: IncomingMessage) -> list[str]:
 def body_signal(msg: IncomingMessage, weak: list[str]) -> Verdict | None:
     """A report told by its body, for case mail whose headers were rewritten or
     stripped on the way (forwarders, journaling, gateways): its top-level parts, or its
-    opening line. Weaker body evidence is added to ``weak``."""
+    opening line. Weaker body evidence is added to ``weak``, where it can still make
+    ``WEAK_NEEDED`` together (the wording patterns cost more than the rest of this)."""
     from mailbot.ingest.body import part_types
 
     for ctype in part_types(msg.raw_body):
@@ -265,6 +267,8 @@ def body_signal(msg: IncomingMessage, weak: list[str]) -> Verdict | None:
         return Verdict(DELIVERY_REPORT, f'opening "{found.group(0)[:32]}"')
     if SMTP_WORDING.search(text[:1500]):
         weak.append("SMTP status wording")
+    if len(weak) + 1 < WEAK_NEEDED:
+        return None  # the wording checks below add one weak signal at most: not enough
     if AUTOMATED_WORDING.search(text[:1500]):
         weak.append("says it is automatic")
     elif READ_WORDING.search(text[:1500]):
@@ -283,7 +287,7 @@ def decide(msg: IncomingMessage) -> Verdict | None:
         body = body_signal(msg, weak)
         if body:
             return body
-    if len(weak) >= 2:
+    if len(weak) >= WEAK_NEEDED:
         read = "read-receipt subject" in weak or "read-receipt wording" in weak
         kind = READ_RECEIPT if read else AUTO_GENERATED
         if "postmaster sender" in weak:

@@ -20,11 +20,13 @@ from __future__ import annotations
 import base64
 import quopri
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email import message_from_bytes
 from email.header import decode_header, make_header
 from email.message import Message
 from email.policy import compat32
+from functools import cache
 from urllib.parse import unquote
 
 from mailbot.mailbox.text import html_to_text
@@ -198,15 +200,28 @@ def _decode_name(raw: bytes, extended: bool) -> str:
     return text
 
 
+def _attachment_name_fields(raw: bytes) -> Iterator[re.Match[bytes]]:
+    """``_ATTACHMENT_NAME.finditer(raw)``, the pattern tried only where a match can start:
+    at each "name" (any case: bytes patterns fold ASCII only, as ``bytes.lower`` does)
+    and four bytes before it ("filename"). Tried at every byte of a 60 KB base64
+    attachment, the pattern cost more than the rest of reading the message. "name"
+    cannot overlap itself, so the candidates come in order, as finditer tries them."""
+    lowered = raw.lower()
+    end = 0  # where the last match ended: matches do not overlap
+    at = lowered.find(b"name")
+    while at >= 0:
+        for start in (at - 4, at):
+            if start >= end and (found := _ATTACHMENT_NAME.match(raw, start)):
+                yield found
+                end = found.end()
+        at = lowered.find(b"name", at + 1)
+
+
 def attachment_names(raw: bytes) -> tuple[str, ...]:
     """The file names the message's parts declare (``filename=`` / ``name=``), from the
     capped raw bytes: attachment names can carry a secret too (R27)."""
     names: list[str] = []
-    # every match holds "name" (ASCII, and bytes patterns fold ASCII only), and most
-    # messages have none: one substring test instead of a pattern tried at every byte
-    if b"name" not in raw.lower():
-        return ()
-    for found in _ATTACHMENT_NAME.finditer(raw):
+    for found in _attachment_name_fields(raw):
         value = found.group(2) or found.group(3) or b""
         name = _decode_name(value, bool(found.group(1)))
         if name and name not in names:
@@ -232,7 +247,8 @@ def _skeleton(lines: list[str]) -> tuple[str, list[int]]:
     for i, line in enumerate(lines):
         short = line.strip()[:PARSE_LINE_CHARS]
         if short and not _HEADER_LINE.match(short):
-            if wrote < WROTE_CANDIDATES and _WROTE_LINE.search(short):
+            # a "… wrote:" line ends in its colon (the pattern's "$"), most lines do not
+            if wrote < WROTE_CANDIDATES and short[-1] == ":" and _WROTE_LINE.search(short):
                 wrote += 1
             else:
                 short = "."
@@ -245,34 +261,57 @@ def _skeleton(lines: list[str]) -> tuple[str, list[int]]:
     return "\n".join(kept), index
 
 
-_PARSER_PATTERNS: dict[tuple[str, ...], tuple[str, tuple]] = {}
+_HEADER_PATTERNS: dict[tuple[str, ...], tuple[list[str], re.Pattern[str]]] = {}
+
+
+@cache
+def _message_class():  # type: ignore[no-untyped-def]
+    """The reply parser's message class, told not to look for signatures and
+    disclaimers: it runs two more patterns over every reply for them, and only where
+    the second reply starts is read here."""
+    from mailparser_reply.parser import EmailMessage
+
+    class HeadersOnly(EmailMessage):
+        def _process_signatures_disclaimers(self, text: str) -> tuple[list[str], str]:
+            return [], ""
+
+    return HeadersOnly
 
 
 def _reply_parser(languages: tuple[str, ...]):  # type: ignore[no-untyped-def]
-    """The reply parser's message class and its three patterns for ``languages``, built
-    once per process (the parser builds them again for every message: two thirds of
-    its cost)."""
+    """The reply parser's message class, and its languages and header pattern for
+    ``languages``, built once per process (the parser builds its patterns again for
+    every message: two thirds of its cost)."""
     from mailparser_reply import EmailReplyParser
-    from mailparser_reply.parser import EmailMessage
 
     try:
-        langs, patterns = _PARSER_PATTERNS[languages]
+        langs, header = _HEADER_PATTERNS[languages]
     except KeyError:
         langs = EmailReplyParser(languages=list(languages)).languages
-        probe = EmailMessage(text="", languages=list(langs))
-        patterns = (probe.HEADER_REGEX, probe.DISCLAIMERS_REGEX, probe.SIGNATURE_REGEX)
-        _PARSER_PATTERNS[languages] = (langs, patterns)
-    return EmailMessage, langs, patterns
+        header = _message_class()(text="", languages=list(langs)).HEADER_REGEX
+        _HEADER_PATTERNS[languages] = (langs, header)
+    return _message_class(), langs, header
+
+
+_COLON_FREE_HEADER = re.compile("original", re.IGNORECASE)
+
+
+def _may_hold_reply_header(skeleton: str) -> bool:
+    """Whether the reply parser could find a reply header in ``skeleton``: each of its
+    header rules ("… wrote:", "From: … Sent: …" in every language) holds a colon,
+    except its "-----Original Message-----" separator. Half of all mail has neither,
+    and the parser costs more than the rest of reading a message."""
+    return ":" in skeleton or _COLON_FREE_HEADER.search(skeleton) is not None
 
 
 def _reply_parser_cut(lines: list[str], languages: tuple[str, ...]) -> list[str]:
     """Lines before the first reply header the reply parser finds."""
     skeleton, index = _skeleton(lines)
-    if not skeleton.strip():
+    if not skeleton.strip() or not _may_hold_reply_header(skeleton):
         return lines
-    message_class, langs, patterns = _reply_parser(languages)
+    message_class, langs, header = _reply_parser(languages)
     message = message_class(text=skeleton, languages=list(langs))
-    message._header_regex, message._disclaimers_regex, message._signature_regex = patterns
+    message._header_regex = header
     replies = message.read().replies
     if len(replies) < 2 or not replies[1].headers:
         return lines

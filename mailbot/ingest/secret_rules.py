@@ -292,7 +292,7 @@ def literal_gates_hold(text: str) -> bool:
     """Whether "literal ``w`` (lower-case ASCII) in ``text.lower()``" is exactly "some
     IGNORECASE pattern can match ``w`` in ``text``": true unless one of
     :data:`FOLDS_TO_ASCII` is in the text."""
-    return not any(c in text for c in FOLDS_TO_ASCII)
+    return not any(map(text.__contains__, FOLDS_TO_ASCII))
 
 
 def _gates(text: str) -> tuple[bool, ...]:
@@ -315,7 +315,7 @@ def _gates(text: str) -> tuple[bool, ...]:
         "://" in text and "@" in text,
         "=" in text,
         slash,
-        any(h in lowered for h in _PASSWORD_HINTS) or any(h in lowered for h in _KEY_HINTS),
+        any(map(lowered.__contains__, _PASSWORD_HINTS + _KEY_HINTS)),
     )
 
 

@@ -22,14 +22,22 @@ from mailbot.domain.kinds import Direction
 from mailbot.ingest.context import IngestContext
 from mailbot.ingest.secret_rules import Span, rules
 
-# (plugin class, kind we report, literal hints: the plugin runs only if one is present)
+# Every token these plugins find starts with one of these (their patterns are case-sensitive,
+# so the lower-cased text holds the prefix whenever the text does). "gh" and "gl" alone are
+# in "through" and "english": nearly every message, and each loaded detect-secrets.
+_GITHUB_PREFIXES = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_")
+_GITLAB_PREFIXES = ("glpat-", "gldt-", "glft-", "glsoat-", "glrt-", "gr1348941", "glcbt-",
+                    "glimt-", "glptt-", "glagent-", "gloas-")  # fmt: skip
+# (module, plugin class, kind we report, literal hints: the plugin runs only if one is
+# present in the lower-cased text; tests/unit/test_secrets_gates.py holds each plugin's
+# patterns to them)
 _PLUGINS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("aws", "AWSKeyDetector", "cloud access key", ("akia", "asia", "abia", "acca", "a3t", "aws")),
     ("azure_storage_key", "AzureStorageKeyDetector", "storage account key", ("accountkey=",)),
     ("jwt", "JwtTokenDetector", "security token", ("eyj",)),
     ("private_key", "PrivateKeyDetector", "private key", ("private key", "putty-user-key")),
-    ("github_token", "GitHubTokenDetector", "security token", ("gh",)),
-    ("gitlab_token", "GitLabTokenDetector", "security token", ("gl",)),
+    ("github_token", "GitHubTokenDetector", "security token", _GITHUB_PREFIXES),
+    ("gitlab_token", "GitLabTokenDetector", "security token", _GITLAB_PREFIXES),
     ("slack", "SlackDetector", "security token", ("xox", "hooks.slack.com")),
     ("stripe", "StripeDetector", "service key", ("k_live_",)),
     ("sendgrid", "SendGridDetector", "service key", ("sg.",)),
@@ -59,16 +67,14 @@ class Finding:
 
 
 @cache
-def _plugins() -> tuple[tuple[Any, str, tuple[str, ...]], ...]:
-    """detect-secrets' plugin instances, created once (its import costs a fifth of a
-    second, so it happens on the first message that needs it)."""
+def _plugin(module: str, cls: str) -> Any:
+    """A detect-secrets plugin instance, created once, and only when a message holds one
+    of its hints: importing detect-secrets (and the ``requests`` it imports) costs a
+    fifth of a second, more than reading a thousand messages' secrets, and most runs
+    never need it."""
     import importlib
 
-    loaded = []
-    for module, cls, kind, hints in _PLUGINS:
-        plugin = getattr(importlib.import_module(f"detect_secrets.plugins.{module}"), cls)()
-        loaded.append((plugin, kind, hints))
-    return tuple(loaded)
+    return getattr(importlib.import_module(f"detect_secrets.plugins.{module}"), cls)()
 
 
 def _occurrences(text: str, value: str) -> Iterator[tuple[int, int]]:
@@ -79,9 +85,10 @@ def _occurrences(text: str, value: str) -> Iterator[tuple[int, int]]:
 
 
 def _plugin_spans(text: str, lowered: str) -> Iterator[Span]:
-    for plugin, kind, hints in _plugins():
-        if not any(h in lowered for h in hints):
+    for module, cls, kind, hints in _PLUGINS:
+        if not any(map(lowered.__contains__, hints)):
             continue
+        plugin = _plugin(module, cls)
         if kind == "security token" and "eyj" in hints:
             candidates = _jwt_candidates(text)  # the plugin's own pattern backtracks
         else:
@@ -121,7 +128,7 @@ def find_secrets(text: str) -> list[Finding]:
     lowered = text.lower()
     spans: list[Span] = []
     spans.extend(_plugin_spans(text, lowered))
-    if any(h in lowered for h in HINTS):
+    if any(map(lowered.__contains__, HINTS)):  # map: no Python frame per hint
         spans.extend(rules(text))
     chosen: list[Finding] = []
     # at one start the specific kind names the finding ("connection string" over the

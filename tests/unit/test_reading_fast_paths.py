@@ -1,0 +1,189 @@
+"""The shortcuts in reading a message give what the slow way gives, on every input: the
+header fields (against the email package's parser) and where quoted history starts
+(against the reply parser run as its authors meant, on the whole skeleton, with its
+signature and disclaimer search). Inputs: the labelled corpus, the benchmarks'
+generated mail and mailbox, and generated texts made of what these readers look for."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from mailparser_reply import EmailReplyParser
+
+from bench.corpus import make_corpus
+from bench.hostile import crafted
+from bench.mailbox import generate
+from mailbot.ingest import body
+from mailbot.ingest.message import BODY_BYTES, HEAD_BYTES, raw_header_items
+from tests import helpers
+from tests.corpus.evaluate import CORPUS, read
+
+NOW = datetime(2026, 11, 30, 10, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def mails(tmp_path_factory) -> list[bytes]:
+    tmp = tmp_path_factory.mktemp("mail")
+    found = [p.read_bytes() for p in sorted((CORPUS / "mail").glob("*.eml"))]
+    found += [p.read_bytes() for p in make_corpus(tmp / "corpus", 300)]
+    generate(tmp / "box", 300)
+    for root, _, files in os.walk(tmp / "box"):
+        found += [Path(root, f).read_bytes() for f in sorted(files)]
+    found += list(crafted().values())
+    return [m[:BODY_BYTES] for m in found]
+
+
+def _parser_items(head: bytes) -> list[tuple[str, str]]:
+    return list(BytesHeaderParser(policy=compat32).parsebytes(head).raw_items())
+
+
+def _head(raw: bytes) -> bytes:
+    end = raw.find(b"\n\n")
+    return raw[:HEAD_BYTES] if end < 0 else raw[: end + 1]
+
+
+def test_header_fields_are_the_parsers_on_every_mail(mails):
+    for raw in mails:
+        assert raw_header_items(_head(raw)) == _parser_items(_head(raw))
+
+
+_HEADER_PIECES = st.sampled_from(
+    [
+        "Subject: ", "From:", "X-A:", "To:\t", "Name :", "a", "ü", " ", "\t", "\n", "\n ",
+        "\n\t", "\r\n", "\r", "\x0b", ":", "x@y.example", "=?utf-8?q?x?=", "From x", "\n\n",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_HEADER_PIECES, max_size=30), st.binary(max_size=3))
+def test_header_fields_are_the_parsers_on_any_header_block(pieces, tail):
+    head = "".join(pieces).encode("utf-8") + tail
+    assert raw_header_items(head) == _parser_items(head)
+
+
+def _reference_cut(lines: list[str], languages: tuple[str, ...]) -> list[str]:
+    """Where the reply parser, run whole on the skeleton, says the second reply starts."""
+    skeleton, index = body._skeleton(lines)
+    if not skeleton.strip():
+        return lines
+    replies = EmailReplyParser(languages=list(languages)).read(skeleton).replies
+    if len(replies) < 2 or not replies[1].headers:
+        return lines
+    first = replies[1].headers.split("\n")[0].strip()
+    for pos, line in enumerate(skeleton.split("\n")):
+        if first and line.startswith(first[: body.PARSE_LINE_CHARS]):
+            return lines[: index[pos]] if pos < len(index) else lines
+    return lines
+
+
+def _lines(text: str) -> list[str]:
+    return body._first_pass(text[: body.MAX_TEXT * 2].replace("\r\n", "\n").split("\n"))
+
+
+def test_quoted_history_is_cut_where_the_whole_reply_parser_cuts_it(mails):
+    cut = 0
+    for raw in mails:
+        lines = _lines(body._full_text(raw))
+        for languages in (body.PARSER_LANGUAGES, (*body.PARSER_LANGUAGES, "pl")):
+            expected = _reference_cut(lines, languages)
+            assert body._reply_parser_cut(lines, languages) == expected
+            cut += expected != lines
+    assert cut > 100  # the corpora do hold reply headers
+
+
+_REPLY_PIECES = st.sampled_from(
+    [
+        "From: Ana", "Sent: Monday", "To: x@y.example", "Subject: RE: x", "Von: A",
+        "Gesendet: Montag", "De : B", "Envoyé : lundi", "Objet : x", "De: C", "Enviado: x",
+        "Da: D", "Inviato: x", "Van: E", "Verzonden: x", "Od: F", "Wysłano: x", "Data: x",
+        "On Mon, 5 Oct 2026, Ana wrote:", "Am 5. Okt. schrieb Ana:", "Le 5 oct., Ana a écrit :",
+        "El 5 oct, Ana escribió:", "Il 5 ott, Ana ha scritto:", "Op 5 okt, Ana schreef:",
+        "W dniu 5 paź Ana napisał(a):", "-----Original Message-----", "----- ORIGINAL MESSAGE",
+        "—" * 40, "-" * 40, "_" * 40, "", " ", "*From:* Ana", "> From: Ana", "Hello,",
+        "the job fails: timeout", "Thanks", "Regards", "Sent from my phone", "x" * 200,
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_REPLY_PIECES, max_size=25), st.booleans())
+def test_quoted_history_is_cut_as_the_whole_reply_parser_cuts_it_in_any_text(pieces, polish):
+    languages = (*body.PARSER_LANGUAGES, "pl") if polish else body.PARSER_LANGUAGES
+    lines = _lines("\n".join(pieces))
+    assert body._reply_parser_cut(lines, languages) == _reference_cut(lines, languages)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_REPLY_PIECES, max_size=3), st.sampled_from(["", ":", " :", ": ", "x"]))
+def test_a_wrote_line_ends_in_its_colon(pieces, end):
+    line = (" ".join(pieces) + end).strip()[: body.PARSE_LINE_CHARS]
+    if body._WROTE_LINE.search(line):
+        assert line.endswith(":")
+
+
+@pytest.mark.parametrize(
+    ("sender", "text", "reason"),
+    [
+        # SMTP wording and automatic wording in the body of case mail: two weak signals
+        (
+            helpers.CUSTOMER,
+            "This is an automated message. 550 5.1.1 user unknown",
+            "auto-generated: SMTP status wording + says it is automatic",
+        ),
+        (
+            helpers.CUSTOMER,
+            "550 5.1.1 user unknown, and it was read on Monday",
+            "read receipt: SMTP status wording + read-receipt wording",
+        ),
+        (helpers.CUSTOMER, "550 5.1.1 user unknown", None),
+        (helpers.CUSTOMER, "This is an automated message.", None),
+        # one weak header signal: one weak body signal makes two
+        (
+            f"IT <no-reply@{helpers.CUSTOMER.split('@')[1]}>",
+            "Your message was read on Monday.",
+            "read receipt: no-reply sender + read-receipt wording",
+        ),
+        (
+            f"IT <no-reply@{helpers.CUSTOMER.split('@')[1]}>",
+            "550 user unknown",
+            "auto-generated: no-reply sender + SMTP status wording",
+        ),
+    ],
+)
+def test_weak_body_signals_decide_together(sender, text, reason, tmp_path):
+    cfg = helpers.settings(tmp_path, "sqlite:///x.db")
+    raw = helpers.mail(sender=sender, body=text).as_bytes()
+    assert read(cfg, raw, NOW).automatic == reason
+
+
+def _all_name_fields(raw: bytes) -> list[tuple[int, int]]:
+    return [m.span() for m in body._ATTACHMENT_NAME.finditer(raw)]
+
+
+def test_attachment_names_are_found_where_the_pattern_finds_them(mails):
+    for raw in mails:
+        fields = [m.span() for m in body._attachment_name_fields(raw)]
+        assert fields == _all_name_fields(raw)
+
+
+_NAME_PIECES = st.sampled_from(
+    [
+        "name", "NAME", "Name", "filename", "FileName", "file", "fi", "le", "na", "me", "=",
+        " = ", '"', "'", "*", "*0*", "*1", "x", "a.pdf", ";", "\n", " ", "\t", "ü", "utf-8''a%20b",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_NAME_PIECES, max_size=30))
+def test_attachment_names_are_found_where_the_pattern_finds_them_in_any_bytes(pieces):
+    raw = "".join(pieces).encode("utf-8")
+    assert [m.span() for m in body._attachment_name_fields(raw)] == _all_name_fields(raw)
