@@ -22,7 +22,6 @@ Pure: no I/O, no clock; the calendar and the policy numbers come in as arguments
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
@@ -215,7 +214,7 @@ def fold(
 ) -> tuple[FoldedCase, list[Note]]:
     """The case after ``events`` (in any order), with the timeline lines that explain it.
     ``start`` continues from an earlier fold (a checkpoint); by default a new case."""
-    folder = _Folder(start or FoldedCase(), cal, policy, org, start is not None)
+    folder = _Folder(start, cal, policy, org)
     for event in dedupe(events):
         folder.apply(event)
     return folder.case, folder.notes
@@ -225,15 +224,18 @@ def fold(
 class _Folder:
     def __init__(
         self,
-        case: FoldedCase,
+        start: FoldedCase | None,
         cal: BusinessCalendar,
         policy: Policy,
         org: Organisation,
-        opened: bool,
     ) -> None:
-        self.case = replace(case, customer_cc=list(case.customer_cc))
+        # a checkpoint is copied (the caller's stays as it was); a new case needs no copy
+        if start is None:
+            self.case = FoldedCase()
+        else:
+            self.case = replace(start, customer_cc=list(start.customer_cc))
         self.cal, self.policy, self.org = cal, policy, org
-        self.opened = opened
+        self.opened = start is not None
         self.notes: list[Note] = []
 
     def note(self, at: datetime, kind: str, reason: str, rule: str | None, source: str) -> None:
@@ -457,11 +459,12 @@ class _Folder:
         c.recent_message_times = recent
         # in time order, so the window holds `count` messages when the oldest of the
         # last `count` is inside it (one calendar computation per message, not ten)
-        sides = Counter(entry[0] if entry[1:2] == ":" else "c" for entry in recent)
+        ours = sum(1 for entry in recent if entry[:2] == "e:")  # bare times are the customer's
+        theirs = len(recent) - ours
         in_window = (
             len(recent) >= count
-            and sides["c"] >= 2
-            and sides["e"] >= 2
+            and theirs >= 2
+            and ours >= 2
             and cal.business_days_between(_recent_time(recent[0]), when) <= days
         )
         why = None

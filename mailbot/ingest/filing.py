@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from mailbot.config import Settings
@@ -49,13 +49,19 @@ class FilingCache:
         return -len(self.new_cases)
 
     def _insert_new_cases(self, s: Session) -> None:
+        # Inserted in one statement, then their ids read back by number (unique): asking
+        # the INSERT to return the ids in the rows' order made SQLite insert them one
+        # statement each. Inserted in order, they get the same ids either way.
         rows, self.new_cases = self.new_cases, []
-        ids = s.execute(
-            insert(Case).returning(Case.id, sort_by_parameter_order=True), rows
-        ).scalars()
-        real = {-(i + 1): case_id for i, case_id in enumerate(ids)}
-        if len(real) != len(rows):
-            raise RuntimeError("the database returned fewer case ids than cases inserted")
+        insert_rows(s, Case, rows)
+        numbers = [row["number"] for row in rows]
+        ids: dict[str, int] = {}
+        for start in range(0, len(numbers), 500):
+            chunk = numbers[start : start + 500]
+            ids.update(s.execute(select(Case.number, Case.id).where(Case.number.in_(chunk))).all())
+        if len(ids) != len(rows):
+            raise RuntimeError("the database holds fewer new cases than were inserted")
+        real = {-(i + 1): ids[number] for i, number in enumerate(numbers)}
         for item in self.items:
             if item["case_id"] is not None and item["case_id"] < 0:
                 item["case_id"] = real[item["case_id"]]
