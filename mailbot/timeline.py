@@ -214,11 +214,16 @@ def _fold_case(
 
 def refold_pending(app: App, now: datetime) -> int:
     """Fold every case marked ``needs_fold`` (new mail, signals, a crash before the fold
-    of the last cycle), in chunks; returns how many."""
+    of the last cycle), in chunks in id order (so their timeline lines get the same ids
+    on every database); returns how many."""
     done = 0
     with app.sessions() as s:
         while True:
-            cases = list(s.scalars(select(Case).where(Case.needs_fold.is_(True)).limit(500)))
+            cases = list(
+                s.scalars(
+                    select(Case).where(Case.needs_fold.is_(True)).order_by(Case.id).limit(500)
+                )
+            )
             if not cases:
                 break
             refold(app, s, cases, now)

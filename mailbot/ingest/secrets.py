@@ -20,7 +20,7 @@ from typing import Any
 
 from mailbot.domain.kinds import Direction
 from mailbot.ingest.context import IngestContext
-from mailbot.ingest.secret_rules import Span, rules
+from mailbot.ingest.secret_rules import Span, literal_gates_hold, rules
 
 # Every token these plugins find starts with one of these (their patterns are case-sensitive,
 # so the lower-cased text holds the prefix whenever the text does). "gh" and "gl" alone are
@@ -84,9 +84,9 @@ def _occurrences(text: str, value: str) -> Iterator[tuple[int, int]]:
         pos = at + len(value)
 
 
-def _plugin_spans(text: str, lowered: str) -> Iterator[Span]:
+def _plugin_spans(text: str, lowered: str, gated: bool) -> Iterator[Span]:
     for module, cls, kind, hints in _PLUGINS:
-        if not any(map(lowered.__contains__, hints)):
+        if gated and not any(map(lowered.__contains__, hints)):
             continue
         plugin = _plugin(module, cls)
         if kind == "security token" and "eyj" in hints:
@@ -126,9 +126,12 @@ def find_secrets(text: str) -> list[Finding]:
     if not text:
         return []
     lowered = text.lower()
+    # a character that IGNORECASE folds to ASCII and lower() does not ("paſsword") makes
+    # the lower-cased hints blind: such a text runs every plugin and rule
+    gated = literal_gates_hold(text)
     spans: list[Span] = []
-    spans.extend(_plugin_spans(text, lowered))
-    if any(map(lowered.__contains__, HINTS)):  # map: no Python frame per hint
+    spans.extend(_plugin_spans(text, lowered, gated))
+    if not gated or any(map(lowered.__contains__, HINTS)):  # map: no frame per hint
         spans.extend(rules(text))
     chosen: list[Finding] = []
     # at one start the specific kind names the finding ("connection string" over the

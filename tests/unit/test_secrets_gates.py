@@ -44,3 +44,22 @@ def test_a_github_token_is_still_found():
     token = "ghp_" + "a1B2c3D4e5" * 3 + "f6G7h8"
     text, kinds = secrets.scan(f"our token is {token} for the build")
     assert token not in text and kinds == ("security token",)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("paſsword: Winter2026x", "password"),  # long s: IGNORECASE reads "password"
+        ("the PASSWORD İs: Winter2026x", "password"),
+        ("AWſ secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'", None),
+    ],
+)
+def test_a_character_that_folds_to_ascii_opens_every_gate(text, kind):
+    """R27: "ſ", "ı", "İ" and the Kelvin sign match ASCII letters under IGNORECASE but
+    survive ``lower()``, so a lower-cased hint cannot vouch for such a text: every rule
+    runs, and finds what it would find in the plain spelling."""
+    plain = text.replace("ſ", "s").replace("İ", "i")
+    found = {f.kind for f in secrets.find_secrets(text)}
+    assert found == {f.kind for f in secrets.find_secrets(plain)}
+    if kind:
+        assert kind in found
