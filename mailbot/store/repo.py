@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailbot.domain.kinds import NUDGE_KINDS, OPEN_OUTBOX_STATES, MailKind, OutboxState
 from mailbot.domain.policy.types import CaseView, OpenDraft, SentNudge
+from mailbot.store.bulk import insert_rows
 from mailbot.store.models import Case, Event, Outbox
 
 _EVENT_BUFFER = "mailbot.event_buffer"
@@ -44,9 +45,8 @@ def buffered_events(s: Session) -> Iterator[None]:
     s.info[_EVENT_BUFFER] = []
     try:
         yield
-        rows = s.info[_EVENT_BUFFER]
-        if rows:
-            s.execute(insert(Event), rows)
+        # one statement even where some lines have no rule (see mailbot/store/bulk.py)
+        insert_rows(s, Event, s.info[_EVENT_BUFFER])
     finally:
         s.info.pop(_EVENT_BUFFER, None)
 
