@@ -15,6 +15,7 @@ from mailbot.store.db import SCHEMA_HEAD, current_revision, make_engine, upgrade
 from tests.conftest import fresh_pg_database
 
 ROOT = Path(__file__).resolve().parents[2]
+PATIENCE = 1800  # seconds: a guard against a hang only; the suite runs on loaded machines
 
 # Creates the schema the way `mailbot tick` does on a new database, and says whether
 # Alembic was imported on the way.
@@ -39,7 +40,7 @@ def _ensure_in_child(url: str) -> subprocess.Popen[str]:
 
 
 def _finished(child: subprocess.Popen[str]) -> str:
-    out, err = child.communicate(timeout=120)
+    out, err = child.communicate(timeout=PATIENCE)
     assert child.returncode == 0, err
     return out.strip()
 
