@@ -45,6 +45,7 @@ from mailbot.outbound.compose import (
     render,
 )
 from mailbot.planning import refresh_due
+from mailbot.store.bulk import insert_rows, update_rows
 from mailbot.store.models import Case, Outbox
 from mailbot.store.repo import buffered_events, case_view, outbox_rows, record
 from mailbot.timeline import refold
@@ -93,10 +94,18 @@ def _strike3_closure(
 
 
 def plan_row(app: App, s: Session, case: Case, decision: Decision, now: datetime) -> Outbox:
+    row = Outbox(**_planned(app, s, case, decision, now))
+    s.add(row)
+    _record_planned(s, case.id, row.kind, row.audience, row.reason, row.rule, row.key, now)
+    return row
+
+
+def _planned(app: App, s: Session, case: Case, decision: Decision, now: datetime) -> dict:
+    """The columns of the outbox row a decision plans (as :func:`plan_row` adds it)."""
     audience = "engineer" if decision.kind in ENGINEER_KINDS else "customer"
     if decision.kind == MailKind.STRIKE_3:
         decision = _strike3_closure(app, s, case, decision, now)
-    row = Outbox(
+    return dict(
         key=uuid.uuid4().hex,
         case_id=case.id,
         kind=decision.kind.value,
@@ -111,18 +120,20 @@ def plan_row(app: App, s: Session, case: Case, decision: Decision, now: datetime
         created_at=now,
         updated_at=now,
     )
-    s.add(row)
+
+
+def _record_planned(
+    s: Session,
+    case_id: int,
+    kind: str,
+    audience: str,
+    reason: str,
+    rule: str,
+    key: str,
+    now: datetime,
+) -> None:
     verb = "reminder planned" if audience == "engineer" else "draft planned"
-    record(
-        s,
-        case.id,
-        now,
-        "planned",
-        f"{decision.kind.value} {verb}: {decision.reason}",
-        decision.rule,
-        key=row.key,
-    )
-    return row
+    record(s, case_id, now, "planned", f"{kind} {verb}: {reason}", rule, key=key)
 
 
 def evaluate(app: App, now: datetime) -> int:
@@ -164,25 +175,73 @@ PLAN_BATCH = 200
 
 
 def _plan_cases(app: App, s: Session, case_ids: list[int], now: datetime) -> int:
+    """Plan the due steps of these cases and store their next ones. The planned rows are
+    only written here, so they go in as one INSERT (not an ORM object and a flush each),
+    the next steps as one UPDATE, and the outbox rows the planner reads are columns."""
     from collections import defaultdict
 
     from mailbot.domain.policy import plan
-    from mailbot.planning import store_next
+    from mailbot.planning import next_step
 
     cal, policy = app.calendar, app.settings.policy
-    rows: dict[int, list[Outbox]] = defaultdict(list)
-    for r in s.scalars(select(Outbox).where(Outbox.case_id.in_(case_ids)).order_by(Outbox.id)):
+    rows: dict[int, list] = defaultdict(list)
+    for r in s.execute(
+        select(*_VIEW_COLUMNS).where(Outbox.case_id.in_(case_ids)).order_by(Outbox.id)
+    ):
         rows[r.case_id].append(r)
     count = 0
+    planned: list[dict] = []
+    next_steps: list[dict] = []
     # the batch's timeline lines in one INSERT, with the batch's commit
     with buffered_events(s), s.no_autoflush:
         for case in s.scalars(select(Case).where(Case.id.in_(case_ids))):
             for decision in plan(case_view(case, rows[case.id]), cal, policy):
                 if decision.due_at <= now:
-                    rows[case.id].append(plan_row(app, s, case, decision, now))
+                    values = _planned(app, s, case, decision, now)
+                    planned.append(values)
+                    _record_planned(
+                        s,
+                        case.id,
+                        values["kind"],
+                        values["audience"],
+                        values["reason"],
+                        values["rule"],
+                        values["key"],
+                        now,
+                    )
+                    rows[case.id].append(_PlannedRow(values))
                     count += 1
-            store_next(case, plan(case_view(case, rows[case.id]), cal, policy))
+            next_steps.append(
+                {"id": case.id, **next_step(plan(case_view(case, rows[case.id]), cal, policy))}
+            )
+        insert_rows(s, Outbox, planned)
+        update_rows(s, Case, next_steps)
     return count
+
+
+# what the planner reads of a case's outbox rows (see repo.case_view)
+_VIEW_COLUMNS = (
+    Outbox.case_id,
+    Outbox.key,
+    Outbox.kind,
+    Outbox.audience,
+    Outbox.rule,
+    Outbox.state,
+    Outbox.subject,
+    Outbox.facts,
+    Outbox.created_at,
+    Outbox.updated_at,
+    Outbox.sent_at,
+)
+
+
+class _PlannedRow:
+    """A row planned in this batch, as the planner reads it (an ORM object added to the
+    session has the same values, and None for the columns not given)."""
+
+    def __init__(self, values: dict) -> None:
+        self.__dict__.update(values)
+        self.sent_at = None
 
 
 # -- drafting ----------------------------------------------------------------------------
