@@ -3,7 +3,7 @@ the facts the ingest filters extracted; never message bodies, never secrets."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import (
@@ -41,6 +41,35 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def bind_processor(self, dialect: Any) -> Any:
+        """On SQLite, an aware ``datetime`` goes straight to the text SQLite stores (its
+        UTC time, to the microsecond) in one step instead of three function calls and a
+        format with seven fields: writing a tick's rows binds tens of thousands of them.
+        The fused step is used only when it gives the same text as the slow one for a
+        probe (so never with a storage format other than the default); anything but an
+        aware ``datetime`` takes the slow one (a test compares the two)."""
+        slow = super().bind_processor(dialect)
+        if dialect.name != "sqlite" or slow is None:
+            return slow
+        probe = datetime(1999, 12, 31, 23, 59, 58, 7, tzinfo=_PROBE_ZONE)
+        if _sqlite_text(probe) != slow(probe):
+            return slow
+
+        def process(value: Any) -> Any:
+            if value.__class__ is datetime and value.tzinfo is not None:
+                return _sqlite_text(value)
+            return slow(value)
+
+        return process
+
+
+_PROBE_ZONE = timezone(timedelta(hours=-5, minutes=-30))
+
+
+def _sqlite_text(value: datetime) -> str:
+    """An aware datetime as SQLAlchemy's SQLite dialect stores it (default format)."""
+    return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
 
 
 NAMING = {
