@@ -87,3 +87,127 @@ def test_other_dialects_keep_sqlalchemys_processor() -> None:
     fast = UTCDateTime()._cached_bind_processor(dialect)
     slow = TypeDecorator.bind_processor(UTCDateTime().dialect_impl(dialect), dialect)
     assert fast(value) == slow(value) == datetime(2026, 1, 1, 10, tzinfo=UTC)
+
+
+def _dump(engine) -> list[tuple]:
+    from sqlalchemy import select
+
+    from mailbot.store.models import Base
+
+    with engine.connect() as conn:
+        return [
+            (table.name, *row)
+            for table in Base.metadata.sorted_tables
+            for row in conn.execute(select(table).order_by(*table.primary_key.columns))
+        ]
+
+
+def _both_ways(rows_by_model: list[tuple[type, list[dict]]]) -> tuple[list, list]:
+    """The tables after ``insert_rows`` and after the ORM's own bulk INSERT of the same
+    rows (what insert_rows did before it went to the table directly)."""
+    from sqlalchemy import insert
+    from sqlalchemy.orm import Session
+
+    from mailbot.store.bulk import insert_rows
+    from mailbot.store.models import Base
+
+    dumps = []
+    for fast in (True, False):
+        engine = create_engine("sqlite://")
+        Base.metadata.create_all(engine)
+        with Session(engine) as s:
+            for model, rows in rows_by_model:
+                if fast:
+                    insert_rows(s, model, [dict(r) for r in rows])
+                else:
+                    s.execute(insert(model).execution_options(render_nulls=True), rows)
+            s.commit()
+        dumps.append(_dump(engine))
+    return dumps[0], dumps[1]
+
+
+NOW = datetime(2026, 10, 29, 8, 0, 1, 5, tzinfo=timezone(timedelta(hours=1)))
+
+
+def test_insert_rows_stores_what_the_orm_bulk_insert_stored() -> None:
+    from mailbot.store.models import Case, Event, MailItem, Outbox
+
+    cases = [
+        dict(
+            number=str(n),
+            subject=f"s{n}",
+            state="new",
+            opened_at=NOW,
+            phase_started_at=NOW,
+            customer_cc=["a@b.c"] if n % 2 else [],
+            premier=False,
+            customer_messages=n,
+            updated_at=NOW,
+            needs_fold=True,
+            recent_message_times=[NOW.isoformat()] if n % 3 else None,  # a renamed column
+        )
+        for n in range(1, 8)
+    ]
+    mail = [
+        dict(
+            folder="INBOX",
+            item_key=f"k{n}",
+            message_id=f"<m{n}@x>" if n % 2 else None,
+            case_id=(n % 7) + 1 if n % 3 else None,
+            status="case" if n % 3 else "none",
+            subject="Re: x",
+            sender="a@b.c" if n % 4 else None,
+            sent_at=NOW + timedelta(minutes=n) if n % 5 else None,
+            at=NOW,
+            ingested_at=NOW,
+            direction="customer",
+            automatic=None if n % 2 else "bounce",
+            facts={"people": ["p@q.r"], "n": n},
+        )
+        for n in range(20)
+    ]
+    events = [
+        dict(case_id=1, at=NOW, kind="opened", rule="R01" if n % 2 else None, reason="r", data={})
+        for n in range(5)
+    ]
+    outbox = [  # no ``attempts``: its default applies
+        dict(
+            key=f"key{n}",
+            case_id=2,
+            kind="followup_solution",
+            audience="customer",
+            rule="R10",
+            reason="why",
+            state="planned",
+            subject="s",
+            recipients={"to": ["a@b.c"], "cc": []},
+            facts={},
+            due_at=NOW,
+            created_at=NOW,
+            updated_at=NOW,
+        )
+        for n in range(3)
+    ]
+    fast, slow = _both_ways([(Case, cases), (MailItem, mail), (Event, events), (Outbox, outbox)])
+    assert fast == slow
+    assert len(fast) == 7 + 20 + 5 + 3
+
+
+def test_insert_rows_writes_pending_objects_first_as_an_orm_statement_did() -> None:
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from mailbot.store.bulk import insert_rows
+    from mailbot.store.models import Base, Event
+
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    with Session(engine) as s:
+        s.add(Event(case_id=None, at=NOW, kind="first", reason="pending", data={}))
+        insert_rows(s, Event, [dict(case_id=None, at=NOW, kind="second", reason="r", data={})])
+        with s.no_autoflush:
+            s.add(Event(case_id=None, at=NOW, kind="fourth", reason="pending", data={}))
+            insert_rows(s, Event, [dict(case_id=None, at=NOW, kind="third", reason="r", data={})])
+        s.commit()
+        kinds = list(s.scalars(select(Event.kind).order_by(Event.id)))
+    assert kinds == ["first", "second", "third", "fourth"]
