@@ -22,8 +22,12 @@ def test_the_mail_a_sync_filed_gives_the_events_the_database_gives(
     tmp_path: Path, db_url, monkeypatch
 ):
     generate(tmp_path / "Maildir", 300)
-    # the configuration's Maildir is tmp_path / "Maildir"
-    cfg = helpers.write_toml(tmp_path / "mailbot.toml", helpers.config_dict(tmp_path, db_url))
+    data = helpers.config_dict(tmp_path, db_url)
+    data["mailbox"]["maildir"] = {
+        "path": str(tmp_path / "Maildir"),
+        "pickup_dir": str(tmp_path / "outgoing"),
+    }
+    cfg = helpers.write_toml(tmp_path / "mailbot.toml", data)
     monkeypatch.setenv("MAILBOT_NOW", (START + timedelta(days=24)).isoformat())
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(sync, "BATCH", 47)  # parked replies join across batches
