@@ -13,11 +13,9 @@ cases from before the timeline existed, whose early mail lacks what a replay nee
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import UTC, datetime
-from types import SimpleNamespace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, select
@@ -71,27 +69,18 @@ _OUTBOX = (
 _SIGNAL = (Signal.id, Signal.case_number, Signal.name, Signal.value, Signal.source, Signal.at)
 
 
-def load_events(
-    s: Session, cases: list[Case], filed: FiledMail | None = None
-) -> dict[int, list[CaseEvent]]:
+def load_events(s: Session, cases: list[Case]) -> dict[int, list[CaseEvent]]:
     """Every event of these cases: their mail, the engineer's signals, and what the
-    outbox sent or the engineer rejected (three queries for any number of cases). The
-    mail of a case that ``filed`` holds whole is taken from there, not read back."""
+    outbox sent or the engineer rejected (three queries for any number of cases)."""
     by_id: dict[int, list[CaseEvent]] = defaultdict(list)
     ids = [c.id for c in cases]
     numbers = {c.number: c.id for c in cases}
-    held = filed.mail if filed is not None else {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        stored = [i for i in chunk if i not in held]
-        if stored:
-            for m in s.execute(
-                select(*_MAIL).where(MailItem.case_id.in_(stored), MailItem.status == "case")
-            ):
-                by_id[m.case_id].append(mail_event(m))
-        for case_id in chunk:
-            if case_id in held:
-                by_id[case_id] = [mail_event(_as_stored(row)) for row in held[case_id]]
+        for m in s.execute(
+            select(*_MAIL).where(MailItem.case_id.in_(chunk), MailItem.status == "case")
+        ):
+            by_id[m.case_id].append(mail_event(m))
         for r in s.execute(
             select(*_OUTBOX).where(
                 Outbox.case_id.in_(chunk),
@@ -112,88 +101,6 @@ def load_events(
                 SignalEvent(sig.at, sig.at, f"{sig.id:012d}", sig.name, sig.value, sig.source)
             )
     return by_id
-
-
-class FiledMail:
-    """The mail rows one sync committed, by case, for the cases whose every message is
-    among them: the cases it opened, as long as no parked message joined them (a joined
-    row is partly older than the sync). Their fold takes the rows from here instead of
-    reading them back (the one query that grew with the mail), in the same order, with
-    the values the database hands back (:func:`_as_stored`). A row of any other shape
-    sends its case to the database; a failure here sends every case there."""
-
-    def __init__(self) -> None:
-        self.mail: dict[int, list[dict]] = {}
-        self.failed = False
-
-    def add(self, opened: list[int], written: list[dict], joined: set[int]) -> None:
-        """After a batch's commit: the cases it opened, the rows it wrote (ids real),
-        the cases that parked mail joined."""
-        if self.failed:
-            return
-        try:
-            for case_id in opened:
-                self.mail[case_id] = []
-            for row in written:
-                rows = self.mail.get(row["case_id"])
-                if rows is not None:
-                    if _plain(row):
-                        rows.append(row)
-                    else:
-                        del self.mail[row["case_id"]]
-            for case_id in joined:
-                self.mail.pop(case_id, None)
-        except Exception:  # never stops a sync: the database has it all
-            self.mail.clear()
-            self.failed = True
-
-
-def _plain(row: dict) -> bool:
-    """A row whose values come back from the database as they are (strings, aware
-    datetimes turned UTC, JSON-shaped facts), so :func:`_as_stored` can stand in."""
-    return (
-        row["status"] == "case"
-        and all(isinstance(row[k], str) for k in ("folder", "item_key", "subject", "direction"))
-        and all(row[k] is None or isinstance(row[k], str) for k in _OPTIONAL_TEXT)
-        and all(_aware(row[k]) for k in ("at", "ingested_at"))
-        and (row["sent_at"] is None or _aware(row["sent_at"]))
-        and type(row["facts"]) is dict
-    )
-
-
-_OPTIONAL_TEXT = ("message_id", "sender", "automatic")
-
-
-def _aware(value: Any) -> bool:
-    return type(value) is datetime and value.tzinfo is not None
-
-
-def _as_stored(row: dict) -> SimpleNamespace:
-    """A filed row as :func:`load_events` would read it back: text as plain ``str``
-    (an enum's value), datetimes in UTC, facts through JSON."""
-    return SimpleNamespace(
-        case_id=row["case_id"],
-        folder=str.__str__(row["folder"]),
-        item_key=str.__str__(row["item_key"]),
-        message_id=_text(row["message_id"]),
-        subject=str.__str__(row["subject"]),
-        sender=_text(row["sender"]),
-        sent_at=row["sent_at"] and _utc(row["sent_at"]),
-        ingested_at=_utc(row["ingested_at"]),
-        at=_utc(row["at"]),
-        direction=str.__str__(row["direction"]),
-        automatic=_text(row["automatic"]),
-        facts=json.loads(json.dumps(row["facts"])),
-    )
-
-
-def _utc(value: datetime) -> datetime:
-    # a new datetime, as read back: never the given one (fold=1 survives astimezone)
-    return value.astimezone(UTC).replace(fold=0)
-
-
-def _text(value: str | None) -> str | None:
-    return None if value is None else str.__str__(value)
 
 
 def mail_event(m: MailItem | Row[Any]) -> MailEvent:
@@ -227,9 +134,7 @@ def snapshot(case: Case) -> FoldedCase:
     return FoldedCase(**values)
 
 
-def refold(
-    app: App, s: Session, cases: Iterable[Case], now: datetime, filed: FiledMail | None = None
-) -> None:
+def refold(app: App, s: Session, cases: Iterable[Case], now: datetime) -> None:
     """Fold these cases again and bring their outbox and next step up to date (in the
     caller's transaction). The folded rows are written in one UPDATE for all of them:
     the ORM's unit of work, comparing and writing each case's changed columns on its
@@ -240,7 +145,7 @@ def refold(
     cases = list(cases)
     if not cases:
         return
-    events = load_events(s, cases, filed)
+    events = load_events(s, cases)
     replayed: list[int] = []
     notes_rows: list[dict] = []
     rows: list[dict] = []
@@ -307,11 +212,10 @@ def _fold_case(
     return row, notes
 
 
-def refold_pending(app: App, now: datetime, filed: FiledMail | None = None) -> int:
+def refold_pending(app: App, now: datetime) -> int:
     """Fold every case marked ``needs_fold`` (new mail, signals, a crash before the fold
     of the last cycle), in chunks in id order (so their timeline lines get the same ids
-    on every database); returns how many. ``filed``: the mail the sync just committed
-    (see :class:`FiledMail`)."""
+    on every database); returns how many."""
     done = 0
     with app.sessions() as s:
         while True:
@@ -322,7 +226,7 @@ def refold_pending(app: App, now: datetime, filed: FiledMail | None = None) -> i
             )
             if not cases:
                 break
-            refold(app, s, cases, now, filed)
+            refold(app, s, cases, now)
             s.commit()
             done += len(cases)
     return done

@@ -39,8 +39,6 @@ class FilingCache:
     touched: set[int] = field(default_factory=set)  # cases whose timeline grew
     arrived: set[str] = field(default_factory=set)  # refs parked mail may be waiting for
     new_cases: list[dict] = field(default_factory=list)  # cases opened by the batch
-    opened: list[int] = field(default_factory=list)  # their ids, once inserted
-    written: list[dict] = field(default_factory=list)  # mail_items rows inserted
 
     def open_case(self, row: dict) -> int:
         """A stand-in id (negative, so it can never be a real one) for a case the batch
@@ -64,7 +62,6 @@ class FilingCache:
         if len(ids) != len(rows):
             raise RuntimeError("the database holds fewer new cases than were inserted")
         real = {-(i + 1): ids[number] for i, number in enumerate(numbers)}
-        self.opened += real.values()
         for item in self.items:
             if item["case_id"] is not None and item["case_id"] < 0:
                 item["case_id"] = real[item["case_id"]]
@@ -83,8 +80,7 @@ class FilingCache:
         if self.new_cases:
             self._insert_new_cases(s)
         insert_rows(s, MailItem, self.items)
-        self.written += self.items
-        self.items = []
+        self.items.clear()
         if self.waits:
             keys = list(self.waits)
             ids = dict(

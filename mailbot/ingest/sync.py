@@ -30,7 +30,7 @@ from mailbot.ingest.message import BODY_BYTES, HEAD_BYTES, IncomingMessage, Unre
 from mailbot.mailbox.port import ItemRef, MailboxError
 from mailbot.store.bulk import update_rows
 from mailbot.store.models import Case, MailItem, Quarantine, SyncState, ThreadWait
-from mailbot.timeline import FiledMail, refold_pending
+from mailbot.timeline import refold_pending
 
 log = structlog.get_logger("mailbot.ingest")
 BATCH = 500
@@ -124,18 +124,10 @@ def _cases_by_message_id(s: Session, ids: set[str]) -> dict[str, int]:
     return found
 
 
-def _process(
-    app: App,
-    s: Session,
-    refs: list[ItemRef],
-    now: datetime,
-    report: SyncReport,
-    filed: FiledMail | None = None,
-) -> None:
+def _process(app: App, s: Session, refs: list[ItemRef], now: datetime, report: SyncReport) -> None:
     """Parse, filter and file one batch; quarantine what cannot be read; let parked mail
     join what this batch brought. Messages are filed in time order, so a reply usually
-    finds its parent filed already (and when not, it waits for it, within the batch too).
-    Once committed, the batch's rows are added to ``filed``."""
+    finds its parent filed already (and when not, it waits for it, within the batch too)."""
     messages = []
     app.mailbox.prefetch(refs)
     for ref in refs:
@@ -162,16 +154,11 @@ def _process(
                 report.filed_to_cases += 1
         s.flush()
         cache.flush(s, refs[0].folder if refs else "")
-    joined: set[int] = set()
-    report.filed_to_cases += unpark(app, s, cache.arrived, now, joined)
+    report.filed_to_cases += unpark(app, s, cache.arrived, now)
     s.commit()
-    if filed is not None:
-        filed.add(cache.opened, cache.written, joined)
 
 
-def unpark(
-    app: App, s: Session, arrived: set[str], now: datetime, joined: set[int] | None = None
-) -> int:
+def unpark(app: App, s: Session, arrived: set[str], now: datetime) -> int:
     """File the parked messages that waited for what just arrived (a Message-ID now in a
     case, a case that opened), then what waited for those, and so on. Each is read and
     filtered again, now that its case is known; returns how many joined a case.
@@ -200,8 +187,6 @@ def unpark(
         chunk = joined_items[start : start + 500]
         s.execute(delete(ThreadWait).where(ThreadWait.mail_item_id.in_(chunk)))
     mark_for_fold(s, joined_cases)
-    if joined is not None:
-        joined |= joined_cases
     return len(joined_items)
 
 
@@ -271,7 +256,7 @@ def _unreadable_again(ref: ItemRef, exc: Exception) -> None:
 _JOINED_COLUMNS = ("case_id", "status", "direction", "automatic", "facts", "at", "subject")
 
 
-def sync_folder(app: App, folder: str, now: datetime, filed: FiledMail | None = None) -> SyncReport:
+def sync_folder(app: App, folder: str, now: datetime) -> SyncReport:
     report = SyncReport(folder)
     with app.sessions() as s:
         st = s.get(SyncState, folder)
@@ -282,7 +267,7 @@ def sync_folder(app: App, folder: str, now: datetime, filed: FiledMail | None = 
                 continue
             counts = (report.new, report.filed_to_cases, report.quarantined)
             try:
-                _process(app, s, fresh, now, report, filed)
+                _process(app, s, fresh, now, report)
             except MailboxError:
                 s.rollback()  # the mailbox failed, not the mail: retry the folder next time
                 raise
@@ -293,7 +278,7 @@ def sync_folder(app: App, folder: str, now: datetime, filed: FiledMail | None = 
                 report.new, report.filed_to_cases, report.quarantined = counts
                 for ref in fresh:
                     try:
-                        _process(app, s, [ref], now, report, filed)
+                        _process(app, s, [ref], now, report)
                     except Exception as exc:
                         s.rollback()
                         _quarantine(s, ref, f"filing failed: {type(exc).__name__}", now)
@@ -336,7 +321,6 @@ def sync_all(app: App, now: datetime) -> list[SyncReport]:
     order does not matter: case state comes from the fold, in time order."""
     _freeze_startup_objects()
     f = app.settings.mailbox.folders
-    filed = FiledMail()
-    reports = [sync_folder(app, folder, now, filed) for folder in (f.inbox, f.sent)]
-    refold_pending(app, now, filed)
+    reports = [sync_folder(app, folder, now) for folder in (f.inbox, f.sent)]
+    refold_pending(app, now)
     return reports
