@@ -55,10 +55,10 @@ def insert_rows(s: Session, model: type[Base], rows: list[dict[str, Any]]) -> No
     without its per-row pass over the mapper), after the flush the ORM would do first."""
     if not rows:
         return
-    defaulted = _defaulted(model)
     keys = rows[0].keys()
-    uniform = all(
-        r.keys() == keys and not any(r.get(k, 0) is None for k in defaulted) for r in rows
+    defaulted = [k for k in _defaulted(model) if k in keys]  # others are absent from all
+    uniform = all(r.keys() == keys for r in rows) and not any(
+        r[k] is None for k in defaulted for r in rows
     )
     if not uniform:
         s.execute(insert(model), rows)
