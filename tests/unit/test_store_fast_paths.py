@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine
 from sqlalchemy.types import TypeDecorator
 
+from mailbot.domain.kinds import MailKind, OutboxState
 from mailbot.store.models import UTCDateTime
 
 
@@ -222,3 +223,54 @@ def test_insert_rows_writes_pending_objects_first_as_an_orm_statement_did() -> N
         s.commit()
         kinds = list(s.scalars(select(Event.kind).order_by(Event.id)))
     assert kinds == ["first", "second", "third", "fourth"]
+
+
+outbox_rows = st.lists(
+    st.fixed_dictionaries(
+        {
+            "kind": st.sampled_from(sorted(MailKind)),
+            "audience": st.sampled_from(["customer", "engineer"]),
+            "state": st.sampled_from(sorted(OutboxState)),
+            "facts": st.sampled_from([{}, {"draft_key": "k1"}, {"closure_date": "2026-11-02"}]),
+            "created_at": st.integers(0, 5).map(lambda d: NOW + timedelta(days=d)),
+            "updated_at": st.integers(0, 5).map(lambda d: NOW + timedelta(days=d)),
+            "sent_at": st.none() | st.integers(0, 5).map(lambda d: NOW + timedelta(days=d)),
+        }
+    ),
+    max_size=6,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(outbox_rows, st.integers(0, 5))
+def test_the_planner_reads_stored_columns_and_planned_rows_as_orm_objects(rows, phase) -> None:
+    """Evaluation reads a case's outbox rows as columns and its newly planned rows as
+    plain objects; the planner's view of them is the one the ORM objects gave."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from mailbot.outbound.outbox import _VIEW_COLUMNS, _PlannedRow
+    from mailbot.store.models import Base, Case, Outbox
+    from mailbot.store.repo import case_view
+
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    at = NOW + timedelta(days=phase)
+    case = Case(
+        id=1, number="7", state="active", opened_at=NOW, phase_started_at=at, updated_at=NOW
+    )
+    values = [
+        dict(key=f"k{i}", case_id=1, rule="R10", reason="r", subject="s", due_at=NOW, **row)
+        for i, row in enumerate(rows)
+    ]
+    with Session(engine) as s:
+        s.add(case)
+        s.add_all(Outbox(**v) for v in values)
+        s.commit()
+        orm = list(s.scalars(select(Outbox).order_by(Outbox.id)))
+        columns = list(s.execute(select(*_VIEW_COLUMNS).order_by(Outbox.id)))
+        assert case_view(case, columns) == case_view(case, orm)
+    planned = [{k: v for k, v in row.items() if k != "sent_at"} for row in values]
+    pending = [Outbox(**v) for v in planned]  # as plan_row adds them, never flushed
+    assert case_view(case, [_PlannedRow(v) for v in planned]) == case_view(case, pending)
+    engine.dispose()
