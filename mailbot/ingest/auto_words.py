@@ -149,6 +149,29 @@ AUTOMATED_WORDING = re.compile(
     r"to jest (?:automatyczna wiadomość|wiadomość automatyczna))",
     re.IGNORECASE,
 )
+# A mail gateway telling the sender it held their message ("Your message to … has been
+# quarantined", "Message blocked: RE: …"), in eight languages. People write this too ("the
+# attachment was quarantined by our scanner"), so it is a weak signal: with a postmaster
+# or no-reply sender it makes a notice, not a customer's reply.
+QUARANTINE_WORDING = re.compile(
+    r"\b(?:"
+    r"(?:has been|have been|was|were|is) (?:quarantined|placed in quarantine|"
+    r"moved to quarantine|held for review|held in quarantine|"
+    r"held by the (?:mail )?(?:gateway|filter)|blocked by (?:policy|the (?:mail )?"
+    r"(?:gateway|filter)|(?:a |the )?(?:content|security|spam|virus|attachment) "
+    r"(?:policy|filter|scan)))|"
+    r"message (?:quarantined|held for review|blocked)|"
+    r"quarantine (?:notification|notice|report)|"
+    r"wurde (?:in (?:die )?quarantäne (?:verschoben|gestellt)|unter quarantäne gestellt)|"
+    r"(?:a été|ont été) mise?s? en quarantaine|"
+    r"(?:ha sido|fue|han sido) (?:puest[oa]s? en|enviad[oa]s? a) cuarentena|"
+    r"(?:è stat[oa]|sono stat[ie]) mess[oaie] in quarantena|"
+    r"(?:is|zijn) in quarantaine (?:geplaatst|gezet)|"
+    r"(?:foi|foram) (?:colocad[oa]s?|enviad[oa]s?) (?:em|para) quarentena|"
+    r"(?:został[oa]?|zostały) (?:poddan[ea]|przeniesion[ea]) (?:kwarantannie|do kwarantanny)"
+    r")",
+    re.IGNORECASE,
+)
 # A read receipt written as text ("Your message … was read on Monday …").
 READ_WORDING = re.compile(
     r"\b(?:was read on|wurde am .{1,60} gelesen|a été lu le|fue leído el|è stato letto il|"

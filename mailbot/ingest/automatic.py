@@ -14,7 +14,8 @@ the reason is stored with the message and shown in the case timeline.
 - *Weak* signals only count together (two or more): X-Auto-Response-Suppress (Outlook
   add-ins and CRM tools stamp it on mail people write), a postmaster or no-reply sender,
   List-Unsubscribe alone, X-Loop, a read-receipt subject; in case mail, a new text that
-  says it is automatic ("this is an automated message") or that a message was read.
+  says it is automatic ("this is an automated message"), that a gateway held the
+  message ("your message … has been quarantined") or that a message was read.
 
 A human look-alike (a person writing from postmaster@, a CRM add-in's headers, a
 subject like "RE: out of the box config") has at most one weak signal and is not
@@ -33,6 +34,7 @@ from mailbot.ingest.auto_words import (
     BOUNCE_OPENING,
     BOUNCE_SUBJECT,
     OOO_SUBJECT,
+    QUARANTINE_WORDING,
     READ_RECEIPT_SUBJECT,
     READ_WORDING,
     subject_core,
@@ -271,6 +273,8 @@ def body_signal(msg: IncomingMessage, weak: list[str]) -> Verdict | None:
         return None  # the wording checks below add one weak signal at most: not enough
     if AUTOMATED_WORDING.search(text[:1500]):
         weak.append("says it is automatic")
+    elif QUARANTINE_WORDING.search(text[:1500]) or QUARANTINE_WORDING.search(msg.subject):
+        weak.append("quarantine notice wording")
     elif READ_WORDING.search(text[:1500]):
         weak.append("read-receipt wording")
     return None

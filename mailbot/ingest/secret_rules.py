@@ -411,3 +411,10 @@ def _pair_kind(found: re.Match[str]) -> str:
     if name == "sharedaccesssignature":
         return "shared access signature"
     return "client secret" if "secret" in name else "access key"
+
+
+# How a value is judged and cut, shared with the command-line rules
+# (:mod:`mailbot.ingest.command_secrets`).
+plausible_after_cue = _plausible
+strong_value = _strong
+value_span = _value_span

@@ -19,6 +19,7 @@ from functools import cache
 from typing import Any
 
 from mailbot.domain.kinds import Direction
+from mailbot.ingest.command_secrets import command_line_secrets
 from mailbot.ingest.context import IngestContext
 from mailbot.ingest.secret_rules import Span, literal_gates_hold, rules
 
@@ -133,6 +134,7 @@ def find_secrets(text: str) -> list[Finding]:
     spans.extend(_plugin_spans(text, lowered, gated))
     if not gated or any(map(lowered.__contains__, HINTS)):  # map: no frame per hint
         spans.extend(rules(text))
+    spans.extend(command_line_secrets(text))  # case-sensitive: exact gates of its own
     chosen: list[Finding] = []
     # at one start the specific kind names the finding ("connection string" over the
     # "password" of its Password= pair, "security token" over a "token is eyJ…" key)

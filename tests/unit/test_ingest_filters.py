@@ -326,3 +326,39 @@ def test_category_names_are_configurable(tmp_path):
     data["categories"] = {"nap": "Nap"}
     with pytest.raises(config.ConfigError, match="unknown signal"):
         config.parse(data, base=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("sender", "subject", "body"),
+    [
+        (
+            "postmaster@fabrikam.example",
+            f"Message quarantined: RE: Pipeline fails - TrackingID#{helpers.CASE}",
+            "Your message to kim@fabrikam.example could not be released to the recipient.",
+        ),
+        (
+            "IT Security <postmaster@fabrikam.example>",
+            f"RE: Pipeline fails - TrackingID#{helpers.CASE}",
+            "Your message to kim@fabrikam.example has been quarantined by the content policy.",
+        ),
+        (
+            "no-reply@gateway.fabrikam.example",
+            f"RE: Pipeline fails - TrackingID#{helpers.CASE}",
+            "Ihre Nachricht an kim@fabrikam.example wurde in Quarantäne verschoben.",
+        ),
+    ],
+)
+def test_r03_a_gateways_quarantine_notice_is_not_the_customer_answering(
+    settings, sender, subject, body
+):
+    m = run(settings, helpers.mail(sender=sender, subject=subject, body=body).as_bytes())
+    assert m.automatic and "quarantine notice wording" in m.automatic
+    assert automatic.kind_of(m.automatic) in ("delivery report", "auto-generated")
+
+
+def test_r03_a_customer_saying_mail_was_quarantined_is_still_the_customer(settings):
+    body = "Your attachment was quarantined by our scanner, could you send it as a link?"
+    m = run(settings, helpers.mail(body=body).as_bytes())
+    assert m.automatic is None
+    person = helpers.mail(sender="Pat Postmaster <postmaster@fabrikam.example>", body="Thanks!")
+    assert run(settings, person.as_bytes()).automatic is None
