@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.mailbox import START, generate  # noqa: E402
-from bench.tick import PARSE  # noqa: E402
+from bench.tick import PARSE, compiled_like_installed  # noqa: E402
 from tests import helpers  # noqa: E402
 
 PEER_VENV = ROOT / ".bench" / "peer-venv"
@@ -124,6 +124,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--mails", type=int, default=2000)
     args = ap.parse_args()
+    compiled_like_installed()
     python = _peer_python()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
