@@ -184,6 +184,12 @@ class MaildirMailbox:
         return datetime.fromtimestamp(int(found.group(1)), UTC) if found else None
 
     def read(self, ref: ItemRef, max_bytes: int | None = None) -> bytes:
+        return self.read_prefix(ref, max_bytes)[0]
+
+    def read_prefix(self, ref: ItemRef, max_bytes: int | None = None) -> tuple[bytes, bool]:
+        """:meth:`read`, and whether that is the whole file (it held fewer than
+        ``max_bytes`` bytes): a sync reading the head of a short message then has its
+        body too, and need not open the file again."""
         # Where the listing saw it, opened straight away (a sync reads every message
         # twice, head and body: an existence check and Path objects for each were a
         # tenth of reading). If it is not there, or cannot be opened there, _locate
@@ -197,7 +203,8 @@ class MaildirMailbox:
             fh = open(path, "rb")  # noqa: SIM115
         with fh:
             data = fh.read() if max_bytes is None else fh.read(max_bytes)
-        return without_sender_headers(data) if self._came_in(ref, path, base) else data
+        whole = max_bytes is None or len(data) < max_bytes
+        return (without_sender_headers(data) if self._came_in(ref, path, base) else data), whole
 
     def _came_in(self, ref: ItemRef, path: str | Path, base: Path) -> bool:
         """Mail that came into the Inbox from outside: anything there but mailbot's own

@@ -187,3 +187,39 @@ _NAME_PIECES = st.sampled_from(
 def test_attachment_names_are_found_where_the_pattern_finds_them_in_any_bytes(pieces):
     raw = "".join(pieces).encode("utf-8")
     assert [m.span() for m in body._attachment_name_fields(raw)] == _all_name_fields(raw)
+
+
+@pytest.mark.parametrize("size", [0, 1, HEAD_BYTES - 1, HEAD_BYTES, HEAD_BYTES + 1, BODY_BYTES + 7])
+@pytest.mark.parametrize("folder", ["INBOX", "Sent Items"])
+@pytest.mark.parametrize("sender_headers", [False, True])
+def test_a_head_that_is_the_whole_file_is_the_body_read_again(
+    tmp_path, size, folder, sender_headers
+):
+    """sync uses the head read as the body where it was the whole file: exactly then the
+    second read gives the same bytes (Keywords / X-Mailbot-* of incoming mail dropped
+    from both), and a longer file is read again."""
+    from unittest import mock
+
+    from mailbot.ingest.sync import _read
+    from mailbot.mailbox.maildir import MaildirMailbox
+    from mailbot.mailbox.port import ItemRef
+
+    box = MaildirMailbox(
+        tmp_path, ["INBOX", "Sent Items"], "Sent Items", "INBOX", lambda data, key: None
+    )
+    box.ensure_folders()
+    head = b"From: a@example.com\nSubject: hi\n"
+    if sender_headers:
+        head += b"Keywords: Mailbot: Solution delivered\nX-Mailbot-Key: k1\n"
+    data = (head + b"\n" + b"x" * max(0, size))[: max(size, len(head) + 1)]
+    name = "1700000000.M1P1.host:2,S"
+    (box.path(folder) / "cur" / name).write_bytes(data)
+    ref = ItemRef(folder, "1700000000.M1P1.host", f"cur/{name}")
+    prefix, whole = box.read_prefix(ref, HEAD_BYTES)
+    assert prefix == box.read(ref, HEAD_BYTES)
+    assert whole == (len(data) < HEAD_BYTES)
+    if whole:
+        assert prefix == box.read(ref, BODY_BYTES)
+    app = mock.Mock(mailbox=box)
+    msg = _read(app, ref, NOW)
+    assert msg.raw_body == box.read(ref, BODY_BYTES)
