@@ -81,6 +81,7 @@ class MaildirMailbox:
         self.transmit = transmit
         self.pickup_probe = pickup_probe
         self._key_cache: dict[str, str | None] = {}  # file base name → mailbot key
+        self._read_bases: dict[str, tuple[Path, str]] = {}  # folder → its path, as str too
 
     # -- layout -------------------------------------------------------------------------
     def path(self, folder: str) -> Path:
@@ -194,8 +195,12 @@ class MaildirMailbox:
         # twice, head and body: an existence check and Path objects for each were a
         # tenth of reading). If it is not there, or cannot be opened there, _locate
         # finds it as before and the open says why it cannot be read.
-        base = self.path(ref.folder)
-        path: str | Path = os.path.join(base, ref.locator)
+        try:
+            base, base_str = self._read_bases[ref.folder]
+        except KeyError:  # a Path per read was a tenth of it
+            base = self.path(ref.folder)
+            base, base_str = self._read_bases[ref.folder] = (base, str(base))
+        path: str | Path = os.path.join(base_str, ref.locator)
         try:
             fh = open(path, "rb")  # noqa: SIM115 - closed by the with below
         except OSError:
