@@ -28,7 +28,12 @@ def subject_core(subject: str) -> str:
     automatic-mail and out-of-office checks ask for the same subject up to five times,
     and the trailing pattern is tried at every position of it."""
     core = _LEADING.sub("", subject[:300])
-    return _TRAILING.sub("", core).strip()
+    # a trailing label ends in "]", ")" or a digit, then only blanks: most subjects end
+    # otherwise, and the pattern is tried at each position before it fails
+    last = core.rstrip()[-1:]
+    if last in ("]", ")") or last.isdecimal():
+        core = _TRAILING.sub("", core)
+    return core.strip()
 
 
 def _prefix(words: str, end: str = _END) -> re.Pattern[str]:

@@ -223,3 +223,22 @@ def test_a_head_that_is_the_whole_file_is_the_body_read_again(
     app = mock.Mock(mailbox=box)
     msg = _read(app, ref, NOW)
     assert msg.raw_body == box.read(ref, BODY_BYTES)
+
+
+_SUBJECT_PIECES = [
+    "RE: ", "AW: ", "Automatic reply: ", "[Case 12345678]", "(Case 12345678)", "(ticket #1)",
+    "Case #123456789", "TrackingID#2401010000001234", " ", "\n", "\t", "\u00a0", "\u2003",
+    ":", "-", "–", "|", ",", "]", ")", "[", "(", "1", "12345678", "١٢٣٤٥٦٧٨٩", "Out of office",
+]  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.one_of(st.sampled_from(_SUBJECT_PIECES), st.text(max_size=3)), max_size=12))
+def test_the_subject_core_is_the_patterns_on_any_subject(pieces):
+    """The trailing case label is looked for only where the subject ends in "]", ")" or a
+    digit: the same core as both patterns run on every subject."""
+    from mailbot.ingest import auto_words
+
+    subject = "".join(pieces)
+    core = auto_words._LEADING.sub("", subject[:300])
+    assert auto_words.subject_core(subject) == auto_words._TRAILING.sub("", core).strip()
