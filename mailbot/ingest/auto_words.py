@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from mailbot.ingest.lazy_pattern import LazyPattern
+
 _CASE_LABEL = (
     r"(?:\[[^\[\]]{0,60}\]|\((?:case|ticket|trackingid)[^()]{0,40}\)|"
     r"(?:case|ticket|fall|dossier|caso|zaak|sprawa)?\s*(?:trackingid)?\s*#?\s*\d{8,20})"
@@ -131,7 +133,7 @@ BOUNCE_OPENING = re.compile(
 # What a notice says of itself near its top: "this is an automated message", "this mailbox
 # is not monitored", in eight languages. People quote such lines, so it is a weak signal:
 # it counts with one more (a no-reply sender, a read-receipt subject, a CRM add-in header).
-AUTOMATED_WORDING = re.compile(
+AUTOMATED_WORDING = LazyPattern(
     r"\b(?:this is an? (?:automated|automatic|auto-generated|system[- ]generated) "
     r"(?:message|response|reply|notification|notice|e-?mail)|"
     r"(?:automatically|auto-|system-) ?generated (?:message|e-?mail|notification|notice)|"
@@ -155,7 +157,7 @@ AUTOMATED_WORDING = re.compile(
     re.IGNORECASE,
 )
 # A read receipt written as text ("Your message … was read on Monday …").
-READ_WORDING = re.compile(
+READ_WORDING = LazyPattern(
     r"\b(?:was read on|wurde am .{1,60} gelesen|a été lu le|fue leído el|è stato letto il|"
     r"is gelezen op|foi lida em|został[ao]? przeczytan[ya])",
     re.IGNORECASE,

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from mailbot.ingest.lazy_pattern import LazyPattern
+
 Span = tuple[str, int, int]
 
 # Words for "password" in the eight languages we read, and the short forms people type.
@@ -84,29 +86,29 @@ _CONN_PAIR = re.compile(
 _URL_CREDENTIALS = re.compile(
     r"\b[a-z][a-z0-9+.-]{1,20}://[^\s:/@]{1,100}:(?P<value>[^\s@/]{1,200})@"
 )
-_PRIVATE_KEY_BEGIN = re.compile(
+_PRIVATE_KEY_BEGIN = LazyPattern(
     r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----|PuTTY-User-Key-File-\d"
 )
-_PRIVATE_KEY_END = re.compile(r"-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----")
+_PRIVATE_KEY_END = LazyPattern(r"-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----")
 # An Azure storage account key: 64 random bytes, base64 (86 characters and "==").
-_STORAGE_KEY = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])")
-_SAS_SIG = re.compile(
+_STORAGE_KEY = LazyPattern(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])")
+_SAS_SIG = LazyPattern(
     r"(?<![\w-])(?:(?:sv|ss|srt|sp|se|st|spr|sr|si|sdd|skoid|sktid|skt|ske|sks|skv)=[^&\s\"'<>]{0,100}&){0,16}"
     r"sig=(?P<value>[A-Za-z0-9%+/=]{16,200})",
     re.IGNORECASE,
 )
-_AWS_SECRET = re.compile(
+_AWS_SECRET = LazyPattern(
     r"(?:aws_?secret_?access_?key|secret_?access_?key|secret access key)\W{0,5}(?:is\s+)?"
     r"(?P<value>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])",
     re.IGNORECASE,
 )
-_BEARER = re.compile(r"\bBearer\s+(?P<value>[A-Za-z0-9\-._~+/]{16,2000}=*)")
-_TOKEN_FORMS = re.compile(
+_BEARER = LazyPattern(r"\bBearer\s+(?P<value>[A-Za-z0-9\-._~+/]{16,2000}=*)")
+_TOKEN_FORMS = LazyPattern(
     r"(?<![A-Za-z0-9_])(?:github_pat_[A-Za-z0-9_]{22,255}|gh[pousr]_[A-Za-z0-9_]{30,255}|"
     r"npm_[A-Za-z0-9]{36}|xox[abposr]-[A-Za-z0-9-]{10,200})"
 )
 # Microsoft Entra client secrets: three characters, a digit, "Q~", then 31-34 more.
-_ENTRA_SECRET = re.compile(
+_ENTRA_SECRET = LazyPattern(
     r"(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}(?![A-Za-z0-9_~.-])"
 )
 

@@ -242,3 +242,30 @@ def test_the_subject_core_is_the_patterns_on_any_subject(pieces):
     subject = "".join(pieces)
     core = auto_words._LEADING.sub("", subject[:300])
     assert auto_words.subject_core(subject) == auto_words._TRAILING.sub("", core).strip()
+
+
+def test_lazy_patterns_are_the_patterns_compiled_on_first_use():
+    """Patterns a typical tick never needs are compiled on first use: the same source
+    and flags, so the same matches."""
+    import re
+
+    from mailbot.ingest import auto_words, intent_words, secret_rules
+    from mailbot.ingest.lazy_pattern import LazyPattern
+
+    lazy = [
+        p
+        for module in (auto_words, intent_words, secret_rules)
+        for p in vars(module).values()
+        if isinstance(p, LazyPattern)
+    ]
+    assert len(lazy) >= 13
+    text = (
+        "This is an automated message. Your message was read on Monday. I'll test it on "
+        "12/15 and get back to you then. -----BEGIN RSA PRIVATE KEY----- Bearer "
+        "abcdefghijklmnop0123 ghp_" + "a1B2c3D4e5" * 3 + "f6G7h8 sig=abcdefghijklmnop1234"
+    )
+    for p in lazy:
+        plain = re.compile(p._source, p._flags)
+        assert [m.span() for m in p.finditer(text)] == [m.span() for m in plain.finditer(text)]
+        assert p.compiled() is p.compiled()
+        assert (p.pattern, p.flags) == (plain.pattern, plain.flags)
