@@ -228,7 +228,8 @@ class IncomingMessage:
         found = self._decoded.get(key)
         if found is None:
             values = self._by_name.get(key)
-            found = self._decoded[key] = _decode(values[0] if values else None)
+            # most of the headers asked for are absent: "" is what _decode(None) says
+            found = self._decoded[key] = _decode(values[0]) if values else ""
         return found
 
     @cached_property
