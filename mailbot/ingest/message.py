@@ -141,6 +141,12 @@ def _decode(raw: Any) -> str:
     return _clean(text)
 
 
+# Subjects the secret scan found nothing in: the messages of a thread share theirs, and
+# each message's subject is scanned (only these are kept, so no secret is held here).
+SUBJECTS_REMEMBERED = 4096
+_SUBJECTS_WITHOUT_SECRETS: set[str] = set()
+
+
 class _HeaderIndex:
     def __init__(self, by_name: dict[str, list[Any]]) -> None:
         self._by_name = by_name
@@ -236,7 +242,15 @@ class IncomingMessage:
     def _subject_scan(self) -> tuple[str, tuple[str, ...]]:
         from mailbot.ingest.secrets import scan
 
-        return scan(self.header("Subject"))
+        subject = self.header("Subject")
+        if subject in _SUBJECTS_WITHOUT_SECRETS:
+            return subject, ()  # what scan says of a text in which it finds nothing
+        found = scan(subject)
+        if not found[1]:
+            if len(_SUBJECTS_WITHOUT_SECRETS) >= SUBJECTS_REMEMBERED:
+                _SUBJECTS_WITHOUT_SECRETS.clear()
+            _SUBJECTS_WITHOUT_SECRETS.add(subject)
+        return found
 
     @cached_property
     def subject(self) -> str:

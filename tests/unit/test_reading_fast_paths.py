@@ -269,3 +269,23 @@ def test_lazy_patterns_are_the_patterns_compiled_on_first_use():
         assert [m.span() for m in p.finditer(text)] == [m.span() for m in plain.finditer(text)]
         assert p.compiled() is p.compiled()
         assert (p.pattern, p.flags) == (plain.pattern, plain.flags)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.lists(
+        st.sampled_from(["RE: login failed", "pw: Geheim!1", "Case 12345678", "x"]), max_size=6
+    )
+)
+def test_a_subject_scanned_before_is_masked_as_scan_masks_it(subjects):
+    """Subjects the secret scan found nothing in are remembered (never one with a
+    secret): each message's subject is what scan makes of it, whatever came before."""
+    from mailbot.ingest import message
+    from mailbot.ingest.secrets import scan
+    from mailbot.mailbox.port import ItemRef
+
+    for subject in subjects:
+        head = f"From: a@example.com\nSubject: {subject}\n\n".encode()
+        msg = message.IncomingMessage.from_head(ItemRef("INBOX", "k", "cur/k"), head, bytes, NOW)
+        assert msg._subject_scan == scan(subject)
+        assert all(not scan(s)[1] for s in message._SUBJECTS_WITHOUT_SECRETS)
