@@ -144,6 +144,7 @@ def _decode(raw: Any) -> str:
 # Subjects the secret scan found nothing in: the messages of a thread share theirs, and
 # each message's subject is scanned (only these are kept, so no secret is held here).
 SUBJECTS_REMEMBERED = 4096
+SUBJECT_CHARS_REMEMBERED = 1000  # a crafted long subject is scanned each time, not kept
 _SUBJECTS_WITHOUT_SECRETS: set[str] = set()
 
 
@@ -246,7 +247,7 @@ class IncomingMessage:
         if subject in _SUBJECTS_WITHOUT_SECRETS:
             return subject, ()  # what scan says of a text in which it finds nothing
         found = scan(subject)
-        if not found[1]:
+        if not found[1] and len(subject) <= SUBJECT_CHARS_REMEMBERED:
             if len(_SUBJECTS_WITHOUT_SECRETS) >= SUBJECTS_REMEMBERED:
                 _SUBJECTS_WITHOUT_SECRETS.clear()
             _SUBJECTS_WITHOUT_SECRETS.add(subject)
