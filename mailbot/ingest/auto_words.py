@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from mailbot.ingest.lazy_pattern import LazyPattern
+
 _CASE_LABEL = (
     r"(?:\[[^\[\]]{0,60}\]|\((?:case|ticket|trackingid)[^()]{0,40}\)|"
     r"(?:case|ticket|fall|dossier|caso|zaak|sprawa)?\s*(?:trackingid)?\s*#?\s*\d{8,20})"
@@ -28,7 +30,12 @@ def subject_core(subject: str) -> str:
     automatic-mail and out-of-office checks ask for the same subject up to five times,
     and the trailing pattern is tried at every position of it."""
     core = _LEADING.sub("", subject[:300])
-    return _TRAILING.sub("", core).strip()
+    # a trailing label ends in "]", ")" or a digit, then only blanks: most subjects end
+    # otherwise, and the pattern is tried at each position before it fails
+    last = core.rstrip()[-1:]
+    if last in ("]", ")") or last.isdecimal():
+        core = _TRAILING.sub("", core)
+    return core.strip()
 
 
 def _prefix(words: str, end: str = _END) -> re.Pattern[str]:
@@ -126,7 +133,7 @@ BOUNCE_OPENING = re.compile(
 # What a notice says of itself near its top: "this is an automated message", "this mailbox
 # is not monitored", in eight languages. People quote such lines, so it is a weak signal:
 # it counts with one more (a no-reply sender, a read-receipt subject, a CRM add-in header).
-AUTOMATED_WORDING = re.compile(
+AUTOMATED_WORDING = LazyPattern(
     r"\b(?:this is an? (?:automated|automatic|auto-generated|system[- ]generated) "
     r"(?:message|response|reply|notification|notice|e-?mail)|"
     r"(?:automatically|auto-|system-) ?generated (?:message|e-?mail|notification|notice)|"
@@ -173,7 +180,7 @@ QUARANTINE_WORDING = re.compile(
     re.IGNORECASE,
 )
 # A read receipt written as text ("Your message … was read on Monday …").
-READ_WORDING = re.compile(
+READ_WORDING = LazyPattern(
     r"\b(?:was read on|wurde am .{1,60} gelesen|a été lu le|fue leído el|è stato letto il|"
     r"is gelezen op|foi lida em|został[ao]? przeczytan[ya])",
     re.IGNORECASE,

@@ -8,9 +8,15 @@ from __future__ import annotations
 
 import re
 
+from mailbot.ingest.lazy_pattern import LazyPattern
+
+
+def _words(*alternatives: str) -> str:
+    return r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)"
+
 
 def _compile(*alternatives: str) -> re.Pattern[str]:
-    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
+    return re.compile(_words(*alternatives))
 
 
 NOT_WORKING = _compile(
@@ -153,7 +159,7 @@ UPSET = _compile(
 )  # fmt: skip
 
 # What a customer says they will do on the date they name (R07).
-COMMITMENT = _compile(
+COMMITMENT = LazyPattern(_words(
     r"test|try|check|verify|send|reply|respond|get back|come back|update you|let you know|confirm|report back|look into|"
     r"be able|available|call you|have (?:the|a|an) (?:result|answer|update)|provide|share|upload|deploy|install|apply|run|"
     r"schedule|planned|back in the office|will|i'll|we'll|shall|going to|can only|not before|earliest|"
@@ -179,17 +185,17 @@ COMMITMENT = _compile(
     r"[^\W\d_]{3,}(?:erai|irai|errai|erons|errons)|[^\W\d_]{2,}(?:arei|erei|irei)|"
     r"faremo sapere|faccio sapere|facciamo sapere|te kunnen (?:sturen|testen|leveren|installeren)|"
     r"(?:ver)?sturen|verwachten|plannen|gepland|zullen we|wir werden|we plan|we expect|expect to",
-)  # fmt: skip
+))  # fmt: skip
 # Words in the next sentence that point back at the date ("… on 18 November. I'll get back
 # to you then", "… ends on January 11th; we'll deploy after that").
-THEN = re.compile(
+THEN = LazyPattern(
     r"(?<!\w)(?:then|after that|afterwards|that day|on that day|by then|from then|dann|danach|an dem tag|"
     r"an diesem tag|alors|après|ce jour-là|à ce moment-là|entonces|después|ese día|allora|dopo|quel giorno|"
     r"dan|daarna|die dag|então|depois|nesse dia|wtedy|potem|tego dnia)(?!\w)"
 )
 # Words right before a numeric date without a year ("on 12/15", "am 4.12"): then it is a
 # date, not a version number.
-DATE_PREPOSITION = re.compile(
+DATE_PREPOSITION = LazyPattern(
     r"(?<!\w)(?:on|by|before|after|until|from|am|bis|ab|vor|nach|zum|le|du|au|avant|après|el|del|"
     r"antes del|hasta el|il|entro il|prima del|dal|op|voor|na|tot|vanaf|em|no dia|dia|até|antes de|"
     r"dnia|przed|po|do)\s*$",

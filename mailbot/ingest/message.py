@@ -13,8 +13,7 @@ from email.message import Message
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
-from functools import cached_property
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from mailbot.domain.timeline import mail_time
 from mailbot.mailbox.port import ItemRef, UnreadableMessage
@@ -22,6 +21,30 @@ from mailbot.mailbox.port import ItemRef, UnreadableMessage
 HEAD_BYTES = 16384  # headers beyond this are not ours to read
 BODY_BYTES = 64 * 1024  # text worth reading sits at the top; a 30 MB attachment is not read
 _MSGID = re.compile(r"<[^<>\s]+>")
+_T = TypeVar("_T")
+
+
+class cached_property(Generic[_T]):  # noqa: N801 - named as the one it stands in for
+    """``functools.cached_property`` without the lock Python 3.11 takes on each first
+    read (3.12 dropped it): a message asks some fifteen of these once each, and the lock
+    was three quarters of that. Computed at most once per message but for a race
+    between threads, which would compute the same value twice."""
+
+    def __init__(self, func: Callable[[Any], _T]) -> None:
+        self.func = func
+        self.attrname = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.attrname = name
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.attrname] = self.func(instance)
+        return value
+
+
 _ADDR = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+$")
 
 
@@ -118,6 +141,13 @@ def _decode(raw: Any) -> str:
     return _clean(text)
 
 
+# Subjects the secret scan found nothing in: the messages of a thread share theirs, and
+# each message's subject is scanned (only these are kept, so no secret is held here).
+SUBJECTS_REMEMBERED = 4096
+SUBJECT_CHARS_REMEMBERED = 1000  # a crafted long subject is scanned each time, not kept
+_SUBJECTS_WITHOUT_SECRETS: set[str] = set()
+
+
 class _HeaderIndex:
     def __init__(self, by_name: dict[str, list[Any]]) -> None:
         self._by_name = by_name
@@ -205,14 +235,23 @@ class IncomingMessage:
         found = self._decoded.get(key)
         if found is None:
             values = self._by_name.get(key)
-            found = self._decoded[key] = _decode(values[0] if values else None)
+            # most of the headers asked for are absent: "" is what _decode(None) says
+            found = self._decoded[key] = _decode(values[0]) if values else ""
         return found
 
     @cached_property
     def _subject_scan(self) -> tuple[str, tuple[str, ...]]:
         from mailbot.ingest.secrets import scan
 
-        return scan(self.header("Subject"))
+        subject = self.header("Subject")
+        if subject in _SUBJECTS_WITHOUT_SECRETS:
+            return subject, ()  # what scan says of a text in which it finds nothing
+        found = scan(subject)
+        if not found[1] and len(subject) <= SUBJECT_CHARS_REMEMBERED:
+            if len(_SUBJECTS_WITHOUT_SECRETS) >= SUBJECTS_REMEMBERED:
+                _SUBJECTS_WITHOUT_SECRETS.clear()
+            _SUBJECTS_WITHOUT_SECRETS.add(subject)
+        return found
 
     @cached_property
     def subject(self) -> str:

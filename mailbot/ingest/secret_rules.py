@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from mailbot.ingest.lazy_pattern import LazyPattern
+
 Span = tuple[str, int, int]
 
 # Words for "password" in the eight languages we read, and the short forms people type.
@@ -84,29 +86,29 @@ _CONN_PAIR = re.compile(
 _URL_CREDENTIALS = re.compile(
     r"\b[a-z][a-z0-9+.-]{1,20}://[^\s:/@]{1,100}:(?P<value>[^\s@/]{1,200})@"
 )
-_PRIVATE_KEY_BEGIN = re.compile(
+_PRIVATE_KEY_BEGIN = LazyPattern(
     r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----|PuTTY-User-Key-File-\d"
 )
-_PRIVATE_KEY_END = re.compile(r"-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----")
+_PRIVATE_KEY_END = LazyPattern(r"-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----")
 # An Azure storage account key: 64 random bytes, base64 (86 characters and "==").
-_STORAGE_KEY = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])")
-_SAS_SIG = re.compile(
+_STORAGE_KEY = LazyPattern(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])")
+_SAS_SIG = LazyPattern(
     r"(?<![\w-])(?:(?:sv|ss|srt|sp|se|st|spr|sr|si|sdd|skoid|sktid|skt|ske|sks|skv)=[^&\s\"'<>]{0,100}&){0,16}"
     r"sig=(?P<value>[A-Za-z0-9%+/=]{16,200})",
     re.IGNORECASE,
 )
-_AWS_SECRET = re.compile(
+_AWS_SECRET = LazyPattern(
     r"(?:aws_?secret_?access_?key|secret_?access_?key|secret access key)\W{0,5}(?:is\s+)?"
     r"(?P<value>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])",
     re.IGNORECASE,
 )
-_BEARER = re.compile(r"\bBearer\s+(?P<value>[A-Za-z0-9\-._~+/]{16,2000}=*)")
-_TOKEN_FORMS = re.compile(
+_BEARER = LazyPattern(r"\bBearer\s+(?P<value>[A-Za-z0-9\-._~+/]{16,2000}=*)")
+_TOKEN_FORMS = LazyPattern(
     r"(?<![A-Za-z0-9_])(?:github_pat_[A-Za-z0-9_]{22,255}|gh[pousr]_[A-Za-z0-9_]{30,255}|"
     r"npm_[A-Za-z0-9]{36}|xox[abposr]-[A-Za-z0-9-]{10,200})"
 )
 # Microsoft Entra client secrets: three characters, a digit, "Q~", then 31-34 more.
-_ENTRA_SECRET = re.compile(
+_ENTRA_SECRET = LazyPattern(
     r"(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}(?![A-Za-z0-9_~.-])"
 )
 
@@ -281,6 +283,16 @@ _PASSWORD_HINTS = ("pw", "pass", "kennwort", "mdp", "contrase", "clave", "wachtw
                    "haslo", "hasło", "parola", "pin")  # fmt: skip
 _KEY_HINTS = ("key", "token", "secret", "schlüssel", "schluessel", "clé", "cle", "clave",
               "chiave", "sleutel", "chave", "klucz", "geheimnis", "jeton")  # fmt: skip
+# Where a password or key word can start: every alternative of PASSWORD_WORDS and
+# KEY_WORDS begins with one of these ("mot de passe", "password di accesso": "pass" after
+# a space), and so does a key word after a prefix word ("storage key", "api key").
+_PASSWORD_STARTS = _PASSWORD_HINTS
+_KEY_STARTS = (*_KEY_HINTS, "zugangsschlüssel", "apikey", "api-key")
+# The rules' lookbehind: a password or key word starts where no word character or "-"
+# stands before it ("pin" in "shipping" or "keeping" is none).
+_WORD_START = re.compile(r"(?<![\w-])")
+# What _TOKEN_FORMS and _ENTRA_SECRET (case-sensitive) cannot match without.
+_TOKEN_LITERALS = ("github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "npm_", "xox")
 
 
 # The only characters that IGNORECASE matches to an ASCII letter while ``str.lower``
@@ -295,34 +307,55 @@ def literal_gates_hold(text: str) -> bool:
     return not any(map(text.__contains__, FOLDS_TO_ASCII))
 
 
+def _starts_a_word(text: str, lowered: str, words: tuple[str, ...]) -> bool:
+    """Whether one of ``words`` (lower-case) is in ``lowered`` at a position where the
+    rules' lookbehind holds in ``text``. ``lowered`` is ``text.lower()`` under
+    :func:`literal_gates_hold`, so its positions are the text's (only "İ", which that
+    excludes, lower-cases to two characters; a length that differs all the same
+    answers True)."""
+    if len(lowered) != len(text):
+        return True
+    find, starts = lowered.find, _WORD_START.match
+    for word in words:
+        at = find(word)
+        while at >= 0:
+            if starts(text, at):
+                return True
+            at = find(word, at + 1)
+    return False
+
+
 def _gates(text: str) -> tuple[bool, ...]:
     """For each group of rules, whether it can match ``text`` at all: a literal every
-    match of the group contains. Most mail mentions no password, key, "/" or "=", and
-    these checks cost a fraction of the patterns (which try their alternations at every
-    position: 40 µs for an average text, the largest part of reading a message).
+    match of the group contains (for the password and key words, where a word can
+    start). Most mail mentions no password, key, "/" or "=", and these checks cost a
+    fraction of the patterns (which try their alternations at every position: 40 µs for
+    an average text, the largest part of reading a message).
 
     Where :func:`literal_gates_hold` says the lower-cased text cannot tell, every rule
     runs."""
     if not literal_gates_hold(text):
-        return (True,) * 8
+        return (True,) * 10
     lowered = text.lower()
     slash = "/" in text
     return (
         "PRIVATE KEY" in text or "PuTTY-User-Key-File-" in text,
         "==" in text,
         "sig=" in lowered or "access" in lowered or "Bearer" in text,
-        "gh" in text or "github_pat_" in text or "npm_" in text or "xox" in text or "Q~" in text,
+        any(map(text.__contains__, _TOKEN_LITERALS)),
+        "Q~" in text,
         "://" in text and "@" in text,
         "=" in text,
         slash,
-        any(map(lowered.__contains__, _PASSWORD_HINTS + _KEY_HINTS)),
+        _starts_a_word(text, lowered, _PASSWORD_STARTS),
+        _starts_a_word(text, lowered, _KEY_STARTS),
     )
 
 
 def rules(text: str) -> Iterator[Span]:
     """Every secret our own rules see in ``text``, as (kind, start, end), in the same
     order whichever rules the gates skip (a skipped rule could not have matched)."""
-    private, storage, worded, tokens, url, pairs, slash, words = _gates(text)
+    private, storage, worded, tokens, entra, url, pairs, slash, passwords, keys = _gates(text)
     if private:
         yield from private_keys(text)
     if storage:
@@ -338,6 +371,7 @@ def rules(text: str) -> Iterator[Span]:
     if tokens:
         for found in _TOKEN_FORMS.finditer(text):
             yield "security token", found.start(), found.end()
+    if entra:
         for found in _ENTRA_SECRET.finditer(text):
             yield "client secret", found.start(), found.end()
     if url:
@@ -358,13 +392,14 @@ def rules(text: str) -> Iterator[Span]:
         for found in _ACCOUNT_SLASH.finditer(text):
             if _plausible(found.group("value"), "is"):
                 yield "password", *_value_span(found)
-    if words:
+    if passwords:
         for found in _PASSWORD.finditer(text):
             if _plausible(found.group("value"), found.group("cue")):
                 yield "password", *_value_span(found)
         for found in _BARE_PASSWORD.finditer(text):
             if _strong(found.group("value")):
                 yield "password", *_value_span(found)
+    if keys:
         for found in _KEY.finditer(text):
             value = found.group("value").strip("\"'`").rstrip(".,;)")
             if _looks_random(value) and _plausible(value, found.group("cue")):

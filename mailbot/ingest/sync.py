@@ -79,12 +79,18 @@ def _unknown(s: Session, folder: str, chunk: list[ItemRef]) -> list[ItemRef]:
 def _read(app: App, ref: ItemRef, seen: datetime) -> IncomingMessage:
     # Only the header block is kept while the batch is prefetched; the body (capped, so a
     # large attachment is never read) is read again only if a filter asks for it. Holding
-    # a whole batch of bodies made memory grow with the size of the mailbox.
-    head = app.mailbox.read(ref, HEAD_BYTES)
+    # a whole batch of bodies made memory grow with the size of the mailbox. Where the
+    # head read was the whole file (most mail, under HEAD_BYTES), it is the body as well
+    # (the same bytes a second read would give) and the file is not opened again.
+    read_prefix = getattr(app.mailbox, "read_prefix", None)
+    if read_prefix is not None:
+        head, whole = read_prefix(ref, HEAD_BYTES)
+    else:
+        head, whole = app.mailbox.read(ref, HEAD_BYTES), False
     return IncomingMessage.from_head(
         ref,
         head,
-        lambda: app.mailbox.read(ref, BODY_BYTES),
+        (lambda: head) if whole else (lambda: app.mailbox.read(ref, BODY_BYTES)),
         seen,
         app.mailbox.delivered_at(ref),
     )

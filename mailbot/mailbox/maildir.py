@@ -81,6 +81,7 @@ class MaildirMailbox:
         self.transmit = transmit
         self.pickup_probe = pickup_probe
         self._key_cache: dict[str, str | None] = {}  # file base name → mailbot key
+        self._read_bases: dict[str, tuple[Path, str]] = {}  # folder → its path, as str too
 
     # -- layout -------------------------------------------------------------------------
     def path(self, folder: str) -> Path:
@@ -184,12 +185,22 @@ class MaildirMailbox:
         return datetime.fromtimestamp(int(found.group(1)), UTC) if found else None
 
     def read(self, ref: ItemRef, max_bytes: int | None = None) -> bytes:
+        return self.read_prefix(ref, max_bytes)[0]
+
+    def read_prefix(self, ref: ItemRef, max_bytes: int | None = None) -> tuple[bytes, bool]:
+        """:meth:`read`, and whether that is the whole file (it held fewer than
+        ``max_bytes`` bytes): a sync reading the head of a short message then has its
+        body too, and need not open the file again."""
         # Where the listing saw it, opened straight away (a sync reads every message
         # twice, head and body: an existence check and Path objects for each were a
         # tenth of reading). If it is not there, or cannot be opened there, _locate
         # finds it as before and the open says why it cannot be read.
-        base = self.path(ref.folder)
-        path: str | Path = os.path.join(base, ref.locator)
+        try:
+            base, base_str = self._read_bases[ref.folder]
+        except KeyError:  # a Path per read was a tenth of it
+            base = self.path(ref.folder)
+            base, base_str = self._read_bases[ref.folder] = (base, str(base))
+        path: str | Path = os.path.join(base_str, ref.locator)
         try:
             fh = open(path, "rb")  # noqa: SIM115 - closed by the with below
         except OSError:
@@ -197,7 +208,8 @@ class MaildirMailbox:
             fh = open(path, "rb")  # noqa: SIM115
         with fh:
             data = fh.read() if max_bytes is None else fh.read(max_bytes)
-        return without_sender_headers(data) if self._came_in(ref, path, base) else data
+        whole = max_bytes is None or len(data) < max_bytes
+        return (without_sender_headers(data) if self._came_in(ref, path, base) else data), whole
 
     def _came_in(self, ref: ItemRef, path: str | Path, base: Path) -> bool:
         """Mail that came into the Inbox from outside: anything there but mailbot's own

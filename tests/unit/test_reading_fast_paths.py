@@ -187,3 +187,105 @@ _NAME_PIECES = st.sampled_from(
 def test_attachment_names_are_found_where_the_pattern_finds_them_in_any_bytes(pieces):
     raw = "".join(pieces).encode("utf-8")
     assert [m.span() for m in body._attachment_name_fields(raw)] == _all_name_fields(raw)
+
+
+@pytest.mark.parametrize("size", [0, 1, HEAD_BYTES - 1, HEAD_BYTES, HEAD_BYTES + 1, BODY_BYTES + 7])
+@pytest.mark.parametrize("folder", ["INBOX", "Sent Items"])
+@pytest.mark.parametrize("sender_headers", [False, True])
+def test_a_head_that_is_the_whole_file_is_the_body_read_again(
+    tmp_path, size, folder, sender_headers
+):
+    """sync uses the head read as the body where it was the whole file: exactly then the
+    second read gives the same bytes (Keywords / X-Mailbot-* of incoming mail dropped
+    from both), and a longer file is read again."""
+    from unittest import mock
+
+    from mailbot.ingest.sync import _read
+    from mailbot.mailbox.maildir import MaildirMailbox
+    from mailbot.mailbox.port import ItemRef
+
+    box = MaildirMailbox(
+        tmp_path, ["INBOX", "Sent Items"], "Sent Items", "INBOX", lambda data, key: None
+    )
+    box.ensure_folders()
+    head = b"From: a@example.com\nSubject: hi\n"
+    if sender_headers:
+        head += b"Keywords: Mailbot: Solution delivered\nX-Mailbot-Key: k1\n"
+    data = (head + b"\n" + b"x" * max(0, size))[: max(size, len(head) + 1)]
+    name = "1700000000.M1P1.host:2,S"
+    (box.path(folder) / "cur" / name).write_bytes(data)
+    ref = ItemRef(folder, "1700000000.M1P1.host", f"cur/{name}")
+    prefix, whole = box.read_prefix(ref, HEAD_BYTES)
+    assert prefix == box.read(ref, HEAD_BYTES)
+    assert whole == (len(data) < HEAD_BYTES)
+    if whole:
+        assert prefix == box.read(ref, BODY_BYTES)
+    app = mock.Mock(mailbox=box)
+    msg = _read(app, ref, NOW)
+    assert msg.raw_body == box.read(ref, BODY_BYTES)
+
+
+_SUBJECT_PIECES = [
+    "RE: ", "AW: ", "Automatic reply: ", "[Case 12345678]", "(Case 12345678)", "(ticket #1)",
+    "Case #123456789", "TrackingID#2401010000001234", " ", "\n", "\t", "\u00a0", "\u2003",
+    ":", "-", "–", "|", ",", "]", ")", "[", "(", "1", "12345678", "١٢٣٤٥٦٧٨٩", "Out of office",
+]  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.one_of(st.sampled_from(_SUBJECT_PIECES), st.text(max_size=3)), max_size=12))
+def test_the_subject_core_is_the_patterns_on_any_subject(pieces):
+    """The trailing case label is looked for only where the subject ends in "]", ")" or a
+    digit: the same core as both patterns run on every subject."""
+    from mailbot.ingest import auto_words
+
+    subject = "".join(pieces)
+    core = auto_words._LEADING.sub("", subject[:300])
+    assert auto_words.subject_core(subject) == auto_words._TRAILING.sub("", core).strip()
+
+
+def test_lazy_patterns_are_the_patterns_compiled_on_first_use():
+    """Patterns a typical tick never needs are compiled on first use: the same source
+    and flags, so the same matches."""
+    import re
+
+    from mailbot.ingest import auto_words, intent_words, secret_rules
+    from mailbot.ingest.lazy_pattern import LazyPattern
+
+    lazy = [
+        p
+        for module in (auto_words, intent_words, secret_rules)
+        for p in vars(module).values()
+        if isinstance(p, LazyPattern)
+    ]
+    assert len(lazy) >= 13
+    text = (
+        "This is an automated message. Your message was read on Monday. I'll test it on "
+        "12/15 and get back to you then. -----BEGIN RSA PRIVATE KEY----- Bearer "
+        "abcdefghijklmnop0123 ghp_" + "a1B2c3D4e5" * 3 + "f6G7h8 sig=abcdefghijklmnop1234"
+    )
+    for p in lazy:
+        plain = re.compile(p._source, p._flags)
+        assert [m.span() for m in p.finditer(text)] == [m.span() for m in plain.finditer(text)]
+        assert p.compiled() is p.compiled()
+        assert (p.pattern, p.flags) == (plain.pattern, plain.flags)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.lists(
+        st.sampled_from(["RE: login failed", "pw: Geheim!1", "Case 12345678", "x"]), max_size=6
+    )
+)
+def test_a_subject_scanned_before_is_masked_as_scan_masks_it(subjects):
+    """Subjects the secret scan found nothing in are remembered (never one with a
+    secret): each message's subject is what scan makes of it, whatever came before."""
+    from mailbot.ingest import message
+    from mailbot.ingest.secrets import scan
+    from mailbot.mailbox.port import ItemRef
+
+    for subject in subjects:
+        head = f"From: a@example.com\nSubject: {subject}\n\n".encode()
+        msg = message.IncomingMessage.from_head(ItemRef("INBOX", "k", "cur/k"), head, bytes, NOW)
+        assert msg._subject_scan == scan(subject)
+        assert all(not scan(s)[1] for s in message._SUBJECTS_WITHOUT_SECRETS)

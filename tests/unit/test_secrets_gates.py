@@ -63,3 +63,52 @@ def test_a_character_that_folds_to_ascii_opens_every_gate(text, kind):
     assert found == {f.kind for f in secrets.find_secrets(plain)}
     if kind:
         assert kind in found
+
+
+_RULE_PIECES = [
+    "pin", "PIN", "shipping", "keeping", "Pin: 4711", "pw: Geheim!1", "password", "Passwort",
+    "mot de passe", "hasło", "HASŁO", "contraseña", "key", "api-key", "apikey", "API-KEY",
+    "zugangsschlüssel", "Schlüssel", "monkey", "storage account key", "token", "secret",
+    "clé", "the", " is ", " ist ", ": ", "=", " = ", "/", " / ", "admin", "root", "-", "_",
+    "'", '"', "`", "\n", " ", ".", ",", "Q~", "ghp_", "gh", "github_pat_", "npm_", "xoxb-",
+    "sig=", "Bearer ", "://", "@", "==", "Winter2026!", "Sommer2026x", "aB3dE5gH7jK9mN1pQ3sT",
+    "A" * 20, "9" * 8, "İ", "ſ", "ı", "\u212a",
+]  # fmt: skip
+
+
+_WORDS = [
+    "pin", "PIN", "pw", "pwd", "password", "Passwort", "kennwort", "mot de passe", "mdp",
+    "hasło", "HASŁO", "contraseña", "clave de acceso", "parola d'ordine", "senha", "key",
+    "api-key", "apikey", "API-KEY", "zugangsschlüssel", "Schlüssel", "storage account key",
+    "api key", "token", "secret", "clé", "klucz", "jeton", "geheimnis",
+]  # fmt: skip
+_CUES = [": ", "=", " = ", " is ", " ist ", " -> ", " for the admin account is ", " "]
+_VALUES = ["Winter2026!", "aB3dE5gH7jK9mN1pQ3sT", "'Geheim 1'", "wrong", "x"]
+
+
+_texts = st.one_of(
+    st.lists(st.one_of(st.sampled_from(_RULE_PIECES), st.text(max_size=4)), max_size=30).map(
+        "".join
+    ),
+    st.tuples(
+        st.sampled_from(["", " ", "-", "a", "x_", "ship", "(", "\n"]),
+        st.sampled_from(_WORDS),
+        st.sampled_from(_CUES),
+        st.sampled_from(_VALUES),
+        st.text(max_size=3),
+    ).map("".join),
+)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_texts)
+def test_the_rule_gates_skip_only_rules_that_cannot_match(text):
+    """R27: each gate (a literal, or a password or key word where a word can start) only
+    skips rules that would have found nothing: the same spans as every rule run."""
+    from unittest import mock
+
+    from mailbot.ingest import secret_rules
+
+    gated = list(secret_rules.rules(text))
+    with mock.patch.object(secret_rules, "_gates", lambda text: (True,) * 10):
+        assert gated == list(secret_rules.rules(text))
