@@ -160,7 +160,7 @@ AUTOMATED_WORDING = LazyPattern(
 # quarantined", "Message blocked: RE: …"), in eight languages. People write this too ("the
 # attachment was quarantined by our scanner"), so it is a weak signal: with a postmaster
 # or no-reply sender it makes a notice, not a customer's reply.
-QUARANTINE_WORDING = re.compile(
+QUARANTINE_WORDING = LazyPattern(
     r"\b(?:"
     r"(?:has been|have been|was|were|is) (?:quarantined|placed in quarantine|"
     r"moved to quarantine|held for review|held in quarantine|"

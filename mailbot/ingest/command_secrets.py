@@ -6,14 +6,15 @@ cues ("password is", "pw:") and miss these shapes.
 
 Shell flags and variable names are case-sensitive, so the patterns are too: the literal
 gate of each (a substring every match contains) is exact, whatever characters the text
-holds. Each yields the span of the value only, like the prose rules.
+holds, and most mail opens none of them (so each is compiled on first use). Each yields
+the span of the value only, like the prose rules.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
+from mailbot.ingest.lazy_pattern import LazyPattern
 from mailbot.ingest.secret_rules import Span, plausible_after_cue, strong_value, value_span
 
 # A value as a shell would take one word: quoted (spaces allowed) or a run of non-space.
@@ -26,27 +27,27 @@ _OPTIONS = r"(?:[ \t]+--?[A-Za-z][^\s|;&]*(?:[ \t]+[^\s|;&-][^\s|;&]*)?){0,12}?"
 
 # MySQL/MariaDB clients take the password glued to -p ("-pS3cret"); "-p S3cret" asks
 # for it at a prompt and makes "S3cret" the database name, so that is left alone.
-_MYSQL_GLUED = re.compile(
+_MYSQL_GLUED = LazyPattern(
     r"\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlshow|mariadb(?:-[a-z]+)?)"
     rf"{_OPTIONS}[ \t]+-p(?P<value>{_WORD})"
 )
 # Tools whose "-p" takes the password as the next word.
-_FLAG_TAKES_PASSWORD = re.compile(
+_FLAG_TAKES_PASSWORD = LazyPattern(
     r"\b(?:sshpass|docker login|podman login|helm registry login|oras login)"
     rf"{_ARGUMENTS}[ \t]+(?:-p|--password)(?:=|[ \t]+)(?P<value>{_WORD})"
 )
 # "curl -u admin:S3cret https://…", "curl --user admin:S3cret", "wget --password=…".
-_CURL_USER = re.compile(
+_CURL_USER = LazyPattern(
     rf"\bcurl{_ARGUMENTS}[ \t]+(?:-u|--user)(?:=|[ \t]*)[^\s:\"']{{1,64}}:(?P<value>{_WORD})"
 )
 # "--password=S3cret", "--db-password S3cret", "--passwd=…" in any command.
-_LONG_OPTION = re.compile(
+_LONG_OPTION = LazyPattern(
     r"(?<![\w-])--(?:[a-z0-9-]{0,30}-)?(?:password|passwd|pass|pwd)"
     rf"(?P<sep>=|\s+)(?P<value>{_WORD})"
 )
 # "PGPASSWORD=S3cret", "export MYSQL_PWD=…", "DB_PASSWORD: …" (environment and .env
 # lines). The working directory's PWD and OLDPWD are paths, not passwords.
-_ENV_ASSIGNMENT = re.compile(
+_ENV_ASSIGNMENT = LazyPattern(
     r"(?<![A-Za-z0-9_])(?P<name>[A-Z][A-Z0-9_]{0,40}?(?:PASSWORD|PASSWD|PASS|_PWD|SECRET|TOKEN"
     r"|API_KEY|APIKEY|ACCESS_KEY))"
     rf"\s*(?P<cue>=|:)\s*(?P<value>{_WORD})"

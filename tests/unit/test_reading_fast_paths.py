@@ -249,20 +249,22 @@ def test_lazy_patterns_are_the_patterns_compiled_on_first_use():
     and flags, so the same matches."""
     import re
 
-    from mailbot.ingest import auto_words, intent_words, secret_rules
+    from mailbot.ingest import auto_words, command_secrets, intent_words, secret_rules
     from mailbot.ingest.lazy_pattern import LazyPattern
 
     lazy = [
         p
-        for module in (auto_words, intent_words, secret_rules)
+        for module in (auto_words, command_secrets, intent_words, secret_rules)
         for p in vars(module).values()
         if isinstance(p, LazyPattern)
     ]
-    assert len(lazy) >= 13
+    assert len(lazy) >= 19
     text = (
         "This is an automated message. Your message was read on Monday. I'll test it on "
         "12/15 and get back to you then. -----BEGIN RSA PRIVATE KEY----- Bearer "
         "abcdefghijklmnop0123 ghp_" + "a1B2c3D4e5" * 3 + "f6G7h8 sig=abcdefghijklmnop1234"
+        " Your message has been quarantined. mysql -u root -pS3cret! db; sshpass -p Pw1x! ssh h"
+        " curl -u me:Pw2y! https://x --db-password=Pw3z! PGPASSWORD=Pw4q!"
     )
     for p in lazy:
         plain = re.compile(p._source, p._flags)
