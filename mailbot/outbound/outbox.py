@@ -349,7 +349,9 @@ def _one_shape(rows: list[Outbox]) -> None:
         if not attr.columns[0].primary_key
     }
     states = [sa_inspect(row) for row in rows]
-    changed = [{k for k in columns if st.attrs[k].history.has_changes()} for st in states]
+    # what was set since the row was loaded (a value set to what it was is written too:
+    # the same value again)
+    changed = [columns.keys() & st.committed_state.keys() for st in states]
     union = set().union(*changed)
     if all(mine == union for mine in changed):
         return
