@@ -72,7 +72,7 @@ def build(
         mailbox.ensure_folders()
     return App(
         settings,
-        BusinessCalendar.from_settings(settings.calendar),
+        BusinessCalendar.from_settings(settings.calendar, settings.public_holidays),
         engine,
         session_factory(engine),
         mailbox,

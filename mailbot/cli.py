@@ -140,7 +140,7 @@ def _load(path: str):  # type: ignore[no-untyped-def]
     snapshot the fast paths start from (mailbot/snapshot.py)."""
     from mailbot import config, snapshot
 
-    settings, raw, data = config.load_with_source(path)
+    settings, raw, data = config.load_with_source(path, holidays=snapshot.HolidayCache)
     snapshot.save(path, raw, data, settings)
     return settings
 

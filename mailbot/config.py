@@ -159,6 +159,10 @@ class Settings:
     summary_time: time = time(8, 0)
     languages: tuple[str, ...] = ("en", "de", "fr", "es")  # for dates customers write
     categories: dict[str, str] = field(default_factory=lambda: dict(CATEGORY_DEFAULTS))
+    # The calendar's public holidays as the config snapshot holds them ({"years": [first,
+    # last], "days": {ISO date: name}}), when the loader had them from the holidays
+    # cache or worked them out for it; None: the calendar asks the package.
+    public_holidays: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def requires_approval(self, kind: MailKind) -> bool:
         return self.approval_required.get(kind, True)
@@ -191,9 +195,13 @@ def load(path: str | os.PathLike[str]) -> Settings:
     return load_with_source(path)[0]
 
 
-def load_with_source(path: str | os.PathLike[str]) -> tuple[Settings, bytes, dict[str, Any]]:
+def load_with_source(
+    path: str | os.PathLike[str], holidays: Any = None
+) -> tuple[Settings, bytes, dict[str, Any]]:
     """:func:`load`, also returning the bytes and the document it validated (the CLI's
-    config snapshot, :mod:`mailbot.snapshot`, is fingerprinted on exactly those)."""
+    config snapshot, :mod:`mailbot.snapshot`, is fingerprinted on exactly those).
+    ``holidays``: the CLI's :class:`mailbot.snapshot.HolidayCache`, asked before the
+    holidays package (which is then not loaded at all)."""
     file = str(path)
     try:
         raw = Path(path).read_bytes()
@@ -207,14 +215,17 @@ def load_with_source(path: str | os.PathLike[str]) -> tuple[Settings, bytes, dic
         raise ConfigError(file, "-", "is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(file, "-", f"is not valid TOML: {exc}") from None
-    return parse(data, file=file, base=Path(path).resolve().parent), raw, data
+    base = Path(path).resolve().parent
+    return parse(data, file=file, base=base, holidays=holidays), raw, data
 
 
-def parse(data: dict[str, Any], file: str = "<config>", base: Path | None = None) -> Settings:
+def parse(
+    data: dict[str, Any], file: str = "<config>", base: Path | None = None, holidays: Any = None
+) -> Settings:
     """Validate an already-decoded TOML document (used by tests and the demo).
 
     A ``None`` value counts as an absent key (TOML has no null; tests build dicts).
     Relative paths are resolved against ``base`` (the config file's folder)."""
     from mailbot import config_models
 
-    return config_models.build(data, file=file, base=base or Path.cwd())
+    return config_models.build(data, file=file, base=base or Path.cwd(), holidays=holidays)

@@ -1164,8 +1164,9 @@ def _without_none(data: Any) -> Any:
     return data
 
 
-def build(data: dict[str, Any], file: str, base: Path) -> Settings:
-    """Validate a decoded TOML document and build the settings (see the module doc)."""
+def build(data: dict[str, Any], file: str, base: Path, holidays: Any = None) -> Settings:
+    """Validate a decoded TOML document and build the settings (see the module doc).
+    ``holidays``: a :class:`mailbot.snapshot.HolidayCache`, asked before the package."""
     data = _without_none(data)
     if not isinstance(data, dict):
         raise ConfigError(file, "-", "must be a TOML document of tables")
@@ -1174,14 +1175,14 @@ def build(data: dict[str, Any], file: str, base: Path) -> Settings:
         doc = ConfigFile.model_validate(data)
     except ValidationError as exc:
         raise _config_error(exc, file) from None
-    return _Builder(file, base).settings(doc)
+    return _Builder(file, base, holidays).settings(doc)
 
 
 class _Builder:
     """What needs the world: the environment, the file system, the holidays package."""
 
-    def __init__(self, file: str, base: Path) -> None:
-        self.file, self.base = file, base
+    def __init__(self, file: str, base: Path, holidays: Any = None) -> None:
+        self.file, self.base, self.holidays_cache = file, base, holidays
 
     def error(self, key: str, why: str) -> ConfigError:
         return ConfigError(self.file, key, why)
@@ -1222,7 +1223,7 @@ class _Builder:
         )
         cal = doc.calendar
         country = cal.country.upper()
-        self.holidays(country, cal.subdivision)
+        public_holidays = self.holidays(country, cal.subdivision)
         calendar = CalendarSettings(
             ZoneInfo(cal.timezone),
             country,
@@ -1262,9 +1263,18 @@ class _Builder:
             summary_recipients=tuple(summary.recipients or [engineer.manager_email]),
             summary_weekday=WEEKDAYS[summary.day],
             summary_time=summary.time,
+            public_holidays=public_holidays,
         )
 
-    def holidays(self, country: str, subdivision: str | None) -> None:
+    def holidays(self, country: str, subdivision: str | None) -> dict[str, Any] | None:
+        """Check that the holidays package knows the calendar; with a holidays cache,
+        return its table of public holidays (the cache's when it holds a good answer
+        for this calendar: then the package is not loaded at all)."""
+        cache = self.holidays_cache
+        if cache is not None:
+            known = cache.get(country, subdivision)
+            if known is not None:
+                return known
         import holidays
 
         try:
@@ -1276,6 +1286,7 @@ class _Builder:
             ) from None
         except Exception as exc:  # the package raises plain errors for unknown subdivisions
             raise self.error("calendar.subdivision", f"{subdivision!r}: {exc}") from None
+        return cache.put(country, subdivision) if cache is not None else None
 
     def mailbox(self, mb: Mailbox, data_dir: Path) -> MailboxSettings:
         folders = Folders(**mb.folders.model_dump())

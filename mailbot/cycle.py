@@ -7,13 +7,15 @@ across processes (a cron ``tick`` next to a running daemon waits its turn)."""
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import structlog
-from filelock import FileLock
 
 from mailbot import clock, health, metrics
 from mailbot.app import App
@@ -67,9 +69,59 @@ def exclusive(app: App) -> Iterator[None]:
             return
         path = app.settings.data_dir / ".mailbot.lock"
         path.parent.mkdir(parents=True, exist_ok=True)
+        with _file_lock(path):
+            yield
+
+
+# Where flock itself is missing (some network file systems) filelock falls back to a
+# lock file of its own: there, as on Windows, the package takes the lock.
+_NO_FLOCK = {errno.ENOSYS, errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL}
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """The cycle lock across processes: ``flock`` on ``path``, the lock the filelock
+    package takes there (and the idle tick's check, mailbot/idle.py), without importing
+    the package (a hundredth of a second at every start). The package stays for
+    Windows, which has no fcntl, and for a file system without flock."""
+    fd = _flocked(path)
+    if fd is None:
         # filelock: the same lock on Linux, macOS and Windows (no fcntl there)
+        from filelock import FileLock
+
         with FileLock(str(path), mode=0o600):
             yield
+        return
+    import fcntl
+
+    try:
+        yield
+    finally:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+
+def _flocked(path: Path) -> int | None:
+    """A descriptor of ``path`` holding its ``flock`` (waiting for it), or None where
+    there is no flock."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError as exc:
+        os.close(fd)
+        if exc.errno in _NO_FLOCK:
+            return None
+        raise
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 @dataclass

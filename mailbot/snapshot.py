@@ -78,10 +78,26 @@ def _rule_files() -> list[str]:
     holidays package (which decides whether a country or subdivision exists)."""
     here = Path(__file__).resolve().parent
     out = [str(here / "__init__.py"), str(here / "config.py"), str(here / "config_models.py")]
-    holidays = sys.modules.get("holidays")
-    if holidays is not None and getattr(holidays, "__file__", None):
-        out.append(str(holidays.__file__))
+    holidays = _holidays_file()
+    if holidays:
+        out.append(holidays)
     return out
+
+
+def _holidays_file() -> str | None:
+    """The holidays package's ``__init__.py``, found without importing the package when
+    it is not loaded (a tick whose holidays were known never loads it)."""
+    holidays = sys.modules.get("holidays")
+    if holidays is not None:
+        found = getattr(holidays, "__file__", None)
+        return str(found) if found else None
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("holidays")
+    except (ImportError, ValueError):
+        return None
+    return str(spec.origin) if spec is not None and spec.origin else None
 
 
 def _fingerprint(
@@ -151,17 +167,96 @@ def lean_settings(settings: Any) -> dict[str, Any]:
     }
 
 
-def _holidays(settings: Any) -> dict[str, Any]:
+def public_holidays(country: str, subdivision: str | None) -> dict[str, Any]:
     """The public holidays of :data:`HOLIDAY_YEARS`, as the holidays package names them
-    (about 10 ms here, on a path that loaded the package to validate the country)."""
+    (about 10 ms once the package is loaded; loading it costs 0.1-0.2 s)."""
     import holidays
 
-    cal = settings.calendar
     first, last = HOLIDAY_YEARS
-    found = holidays.country_holidays(
-        cal.country, subdiv=cal.subdivision, years=range(first, last + 1)
-    )
+    found = holidays.country_holidays(country, subdiv=subdivision, years=range(first, last + 1))
     return {"years": [first, last], "days": {d.isoformat(): name for d, name in found.items()}}
+
+
+def _holidays(settings: Any) -> dict[str, Any]:
+    known = getattr(settings, "public_holidays", None)
+    if known is not None:  # the loader's (from the package or the holidays cache)
+        return known
+    cal = settings.calendar
+    return public_holidays(cal.country, cal.subdivision)
+
+
+# --- the holidays cache ----------------------------------------------------------------
+# The holidays package decides whether a country and subdivision exist, and names their
+# public holidays; loading it (all 250 country modules) was a tenth of a busy tick's
+# start-up. Its verdict and table depend only on the country, the subdivision, the
+# package's files and the locale variables its names follow: after the full loader has
+# asked it once, the answer is kept in the cache directory under a fingerprint of
+# exactly those, shared by every config with that calendar. A changed package, locale,
+# mailbot or Python sends the loader to the package again. Only good answers are kept:
+# an unknown country or subdivision is asked (and reported) every time.
+
+
+def _holidays_where(country: str, subdivision: str | None) -> Path:
+    name = blake2b(json.dumps([country, subdivision]).encode("utf-8"), digest_size=16)
+    return cache_dir() / f"holidays-{name.hexdigest()}.json"
+
+
+def _holidays_fingerprint(country: str, subdivision: str | None) -> dict[str, Any]:
+    from mailbot import __version__
+
+    package = _holidays_file()
+    return {
+        "country": country,
+        "subdivision": subdivision,
+        "years": list(HOLIDAY_YEARS),
+        "mailbot": __version__,
+        "python": sys.version,
+        "env": {name: _digest(os.environ.get(name)) for name in _LOCALE},
+        "package": [package, _stat(package) if package else None],
+    }
+
+
+class HolidayCache:
+    """What the config loader asks instead of the holidays package, when it can
+    (:func:`mailbot.config.load_with_source`)."""
+
+    @staticmethod
+    def get(country: str, subdivision: str | None) -> dict[str, Any] | None:
+        """The table :func:`public_holidays` gave for this calendar, when the package
+        found it good and nothing the answer depends on has changed since; else None."""
+        try:
+            doc = json.loads(_holidays_where(country, subdivision).read_text(encoding="utf-8"))
+            if doc.get("format") != FORMAT:
+                return None
+            table = doc["holidays"]
+            fingerprint = doc["fingerprint"]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+        if fingerprint != _holidays_fingerprint(country, subdivision):
+            return None
+        if (
+            not isinstance(table, dict)
+            or table.get("years") != list(HOLIDAY_YEARS)
+            or not isinstance(table.get("days"), dict)
+        ):
+            return None
+        return table
+
+    @staticmethod
+    def put(country: str, subdivision: str | None) -> dict[str, Any]:
+        """Ask the package for the table (the country and subdivision were just found
+        good) and keep it (best effort: a cache that cannot be written is only slower)."""
+        table = public_holidays(country, subdivision)
+        doc = {
+            "format": FORMAT,
+            "fingerprint": _holidays_fingerprint(country, subdivision),
+            "holidays": table,
+        }
+        from mailbot.files import write_private_json
+
+        with contextlib.suppress(OSError):
+            write_private_json(_holidays_where(country, subdivision), doc)
+        return table
 
 
 def save(config_path: str, raw: bytes, data: dict[str, Any], settings: Any) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from mailbot.domain.settings import CalendarSettings
@@ -30,9 +31,21 @@ class BusinessCalendar:
     known_years: tuple[int, int] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def from_settings(cls, s: CalendarSettings) -> BusinessCalendar:
+    def from_settings(
+        cls, s: CalendarSettings, known: dict[str, Any] | None = None
+    ) -> BusinessCalendar:
+        """``known``: the public holidays as the config snapshot holds them
+        ({"years": [first, last], "days": {ISO date: name}}), or None."""
         return cls(
-            s.timezone, s.workdays, s.start, s.end, s.country, s.subdivision, s.extra_days_off
+            s.timezone,
+            s.workdays,
+            s.start,
+            s.end,
+            s.country,
+            s.subdivision,
+            s.extra_days_off,
+            {date.fromisoformat(d): name for d, name in known["days"].items()} if known else None,
+            (known["years"][0], known["years"][1]) if known else None,
         )
 
     @cached_property

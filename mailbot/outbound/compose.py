@@ -246,6 +246,8 @@ class _ShortLinesAsThey(type(compat32)):  # type: ignore[misc]
             return f"{name}: {value}{self.linesep}"
         if not value.replace("\t", " ").isprintable():
             return super()._fold(name, value, sanitize)
+        if _SPACED.fullmatch(value):
+            return f"{name}: {_fold_spaced(len(name) + 2, value)}{self.linesep}"
         prefix = f"{name}: "
         folded = self._fold_shape(name, value.translate(_TO_SHAPE))[len(prefix) :]
         gaps = _SHAPE_RUN.split(folded)
@@ -260,6 +262,36 @@ class _ShortLinesAsThey(type(compat32)):  # type: ignore[misc]
 
 
 _COMPOSE_POLICY = _ShortLinesAsThey()
+# Words (no ";", ",", tab) between single spaces: a subject, a list of Message-IDs.
+_SPACED = re.compile(r"[^ \t;,]+(?: [^ \t;,]+)*")
+
+
+def _fold_spaced(headerlen: int, value: str) -> str:
+    """compat32's fold (``email.header``'s ``_ValueFormatter`` at 78 columns) of a value
+    that :data:`_SPACED` matches, worked out directly: its only split point is before a
+    word, so a line takes words until one would pass the limit, which then starts the
+    next line after a space; a first word too long for the first line goes to the
+    second, the first left empty. Most folds missed the per-shape cache (the word
+    lengths of every subject and References chain differ), a tenth of composing. A
+    hypothesis property compares it with compat32's own fold."""
+    words = value.split(" ")
+    lines: list[str] = []
+    prefix, line, size = "", [words[0]], headerlen + len(words[0])
+    if size > _MAX_LINE:
+        lines.append("")
+        prefix, size = " ", 1 + len(words[0])
+    for word in words[1:]:
+        size += 1 + len(word)
+        if size > _MAX_LINE:
+            lines.append(prefix + " ".join(line))
+            prefix, line, size = " ", [word], 1 + len(word)
+        else:
+            line.append(word)
+    lines.append(prefix + " ".join(line))
+    return "\n".join(lines)
+
+
+_MAX_LINE = 78
 
 
 def _header(value: str) -> Any:

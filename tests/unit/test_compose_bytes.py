@@ -198,3 +198,25 @@ def test_long_tokens_of_every_length_fold_as_compat32_folds_them():
     for n in range(60, 260):
         for value in ("<" + "7" * (n - 2) + ">", "a" * n, f"{'b' * (n // 2)} {'c' * (n // 2)}"):
             assert _COMPOSE_POLICY.fold("Message-ID", value) == compat32.fold("Message-ID", value)
+
+
+_WORD = st.one_of(
+    st.text(alphabet=string.ascii_letters + string.digits + '<>@.="-_', min_size=1, max_size=12),
+    st.text(alphabet=string.ascii_letters + string.digits + "<>@.-", min_size=60, max_size=160),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    name=st.one_of(
+        st.sampled_from(["Subject", "References", "In-Reply-To", "To", "X-Mailbot-Case"]),
+        st.text(alphabet=string.ascii_letters + "-", min_size=1, max_size=80),
+    ),
+    words=st.lists(_WORD, min_size=1, max_size=30),
+)
+def test_words_between_single_spaces_fold_as_compat32_folds_them(name, words):
+    """The direct fold of words between single spaces (_fold_spaced), at every length:
+    short, around the limit, a first word too long for the first line, long words."""
+    value = " ".join(words)
+    assert _COMPOSE_POLICY.fold(name, value) == compat32.fold(name, value)
+    assert _COMPOSE_POLICY.fold_binary(name, value) == compat32.fold_binary(name, value)

@@ -22,9 +22,11 @@ def config(tmp_path):
 
 
 def test_it_is_owner_only_and_lives_in_the_cache_directory(config, tmp_path):
-    files = list((tmp_path / "cache" / "mailbot").iterdir())
-    assert len(files) == 1
-    assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
+    files = sorted((tmp_path / "cache" / "mailbot").iterdir())
+    # the config's snapshot and the holidays cache of its calendar
+    assert [f.name.split("-")[0] for f in files] == ["config", "holidays"]
+    for file in files:
+        assert stat.S_IMODE(file.stat().st_mode) == 0o600
     assert stat.S_IMODE(files[0].parent.stat().st_mode) == 0o700
 
 
@@ -69,7 +71,7 @@ def test_a_secret_is_never_written_and_its_absence_is_noticed(tmp_path, monkeypa
     }
     path = str(helpers.write_toml(tmp_path / "m.toml", data))
     assert cli.main(["cases", "--config", path]) == 0, capsys.readouterr().err
-    (written,) = (tmp_path / "cache" / "mailbot").iterdir()
+    (written,) = (tmp_path / "cache" / "mailbot").glob("config-*")
     assert "hunter2" not in written.read_text()
     assert snapshot.load(path) is not None
     monkeypatch.delenv("MAILBOT_TEST_SMTP")
@@ -94,7 +96,7 @@ def test_a_file_the_loader_required_is_watched(tmp_path):
 
 def test_a_damaged_snapshot_is_ignored(config, tmp_path):
     path, _data = config
-    (written,) = (tmp_path / "cache" / "mailbot").iterdir()
+    (written,) = (tmp_path / "cache" / "mailbot").glob("config-*")
     written.write_text("{not json")
     assert snapshot.load(str(path)) is None
     written.write_text('{"format": 1, "lists": []}')
@@ -120,3 +122,64 @@ def test_the_holidays_it_holds_are_the_packages_day_for_day(config):
     while day <= date(last + 1, 1, 31):
         assert lean_cal.day_off_reason(day) == full_cal.day_off_reason(day), day
         day += timedelta(days=1)
+
+
+def _load_in_fresh_process(path) -> list[str]:
+    """The modules of the holidays package a fresh process loads for the full loader
+    (cli._load), and the loaded settings' table of holidays, as lines."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, json; from mailbot import cli; s = cli._load(sys.argv[1]); "
+        "print(sum(m.startswith('holidays') for m in sys.modules)); "
+        "print(json.dumps(s.public_holidays, sort_keys=True))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=os.environ.copy(),
+    ).stdout
+    return out.splitlines()
+
+
+def test_the_holidays_cache_spares_the_package_and_gives_what_it_gave(config, monkeypatch):
+    """A second full load of a calendar the package found good does not load the package,
+    and its table is the package's, as the snapshot holds it; a changed locale (the names
+    of the holidays follow it) asks the package again."""
+    import json
+
+    path, _data = config
+    first = _load_in_fresh_process(path)
+    second = _load_in_fresh_process(path)
+    assert second[0] == "0" and first[1] == second[1]
+    held = snapshot.load(str(path))["holidays"]
+    assert json.loads(second[1]) == held == snapshot.public_holidays("DE", "BE")
+    monkeypatch.setenv("LANGUAGE", "de")
+    third = _load_in_fresh_process(path)
+    assert third[0] != "0"
+
+
+def test_the_holidays_cache_is_not_used_for_another_calendar_or_package(config, monkeypatch):
+    cache = snapshot.HolidayCache
+    assert cache.get("DE", "BE") is not None
+    assert cache.get("DE", "BY") is None and cache.get("AT", None) is None
+    monkeypatch.setattr(snapshot, "_holidays_file", lambda: "/elsewhere/holidays/__init__.py")
+    assert cache.get("DE", "BE") is None
+
+
+def test_an_unknown_calendar_is_reported_with_or_without_the_cache(tmp_path):
+    from mailbot import config as config_mod
+
+    for country, subdivision in (("XX", None), ("DE", "ZZ"), ("de", "be!")):
+        data = helpers.config_dict(tmp_path, f"sqlite:///{tmp_path / 'x.db'}")
+        data["calendar"]["country"] = country
+        data["calendar"]["subdivision"] = subdivision
+        errors = []
+        for cache in (None, snapshot.HolidayCache, snapshot.HolidayCache):
+            with pytest.raises(config_mod.ConfigError) as err:
+                config_mod.parse(data, file="f.toml", holidays=cache)
+            errors.append(str(err.value))
+        assert errors[0] == errors[1] == errors[2] and errors[0].startswith("f.toml: [calendar.")
