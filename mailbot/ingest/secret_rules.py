@@ -383,7 +383,9 @@ def rules(text: str) -> Iterator[Span]:
         for found in _CONN_PAIR.finditer(text):
             newline = text.rfind("\n", scanned, found.start())  # matches come in order
             line_start, scanned = (newline + 1 if newline >= 0 else line_start), found.start()
-            yield _connection_pair(text, found, line_start, lines)
+            pair = _connection_pair(text, found, line_start, lines)
+            if pair is not None:
+                yield pair
     if slash:
         for pattern in (_USER_SLASH_PASSWORD, _SLASH_PW):
             for found in pattern.finditer(text):
@@ -394,7 +396,9 @@ def rules(text: str) -> Iterator[Span]:
                 yield "password", *_value_span(found)
     if passwords:
         for found in _PASSWORD.finditer(text):
-            if _plausible(found.group("value"), found.group("cue")):
+            if _plausible(found.group("value"), found.group("cue")) and not _working_directory(
+                found
+            ):
                 yield "password", *_value_span(found)
         for found in _BARE_PASSWORD.finditer(text):
             if _strong(found.group("value")):
@@ -416,18 +420,23 @@ def rules(text: str) -> Iterator[Span]:
 
 def _connection_pair(
     text: str, found: re.Match[str], line_start: int, lines: dict[int, tuple[int, bool]]
-) -> Span:
+) -> Span | None:
     """A key=value pair; inside a connection string ("Server=…;Password=…;") the value
     runs to the next ";" (SQL passwords may hold spaces). ``lines`` caches, per line
     start, where the line ends and whether it reads as a connection string, so a line of
-    many pairs is looked at once."""
+    many pairs is looked at once. None for the shell's working directory
+    ("PWD=/home/me" in a pasted environment), which is not a password."""
     kind = _pair_kind(found)
     if line_start not in lines:
         line_end = text.find("\n", found.end())
         line_end = len(text) if line_end < 0 else line_end
         line = text[line_start:line_end]
         lines[line_start] = (line_end, line.count("=") >= 2 and ";" in line)
+    if _MASKED.match(text, found.start("value")):
+        return None  # masked already: a reply quoting a subject mailbot masked
     line_end, in_connection_string = lines[line_start]
+    if not in_connection_string and _working_directory(found):
+        return None
     start, end = _value_span(found)
     if in_connection_string and found.group("value")[:1] not in "\"'":
         semi = text.find(";", start, line_end)
@@ -435,6 +444,16 @@ def _connection_pair(
         if kind == "password":
             kind = "connection string"
     return kind, start, end
+
+
+# What masking leaves in place of a value ("[password removed]"): never a value itself.
+_MASKED = re.compile(r"\[[a-z ]{2,40} removed\]")
+
+
+def _working_directory(found: re.Match[str]) -> bool:
+    """``PWD=/home/me`` (or ``~/…``) in a pasted environment: the shell's working
+    directory, not a password."""
+    return found.group(0).startswith("PWD") and found.group("value")[:1] in ("/", "~")
 
 
 def _pair_kind(found: re.Match[str]) -> str:

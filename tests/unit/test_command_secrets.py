@@ -28,6 +28,8 @@ COMMANDS = [
     ("MYSQL_PWD=S3cret psql", "S3cret"),
     ("DB_PASSWORD: hunter2x", "hunter2x"),
     ("SMTP_API_KEY=abcdef123456", "abcdef123456"),
+    ("Driver={ODBC Driver 18};Server=db;UID=sa;PWD=/S3cret!x;", "/S3cret!x"),
+    ("PWD=S3cret!x", "S3cret!x"),  # a value, not the working directory
 ]
 
 
@@ -46,7 +48,8 @@ PROSE = [
     "we use mysql. re-post -pfoo was a typo",
     "mysql -u root -p mydb asks for the password at a prompt",  # "-p mydb": a prompt
     "psql --password mydb",  # a flag that asks, then the database name
-    "OLDPWD=/tmp",
+    "PWD=/home/me and OLDPWD=/tmp",  # the working directory
+    "PWD=~/projects/app",
     "API_KEY: see below",
     "the ERROR_TOKEN: invalid",
     "curl -u admin https://example.com asks for it",
@@ -82,3 +85,18 @@ def test_r27_a_command_line_password_never_survives_masking(value, shape, before
     masked, kinds = secrets.scan(text)
     assert value not in masked.split("\n")[before.count("\n") + 1]
     assert kinds
+
+
+@pytest.mark.parametrize(
+    "pair",
+    ["PASSWORD=abc123", "pwd=abc123", "token=abcdef12", "client_secret=Zx81abQ", "accesskey=k3y"],
+)
+def test_r27_a_reply_quoting_a_masked_subject_sends_no_new_secret(pair):
+    """mailbot masks the case subject; the customer's reply quotes it ("RE: …
+    PASSWORD=[password removed]"). The mask is not a secret: read again, it must not
+    start the secret reminder and rotation request once more."""
+    masked = secrets.mask_secrets(f"Login fails {pair} - TrackingID#2611230010001234")
+    assert "removed]" in masked
+    reply = f"RE: {masked}"
+    assert secrets.secret_kind(reply) is None
+    assert secrets.mask_secrets(reply) == reply
