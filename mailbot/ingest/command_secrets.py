@@ -1,8 +1,9 @@
 """Passwords in pasted command lines: customers paste the command that failed, and the
 command holds the password ("mysql -u root -pS3cret! db", "PGPASSWORD=… psql",
 "curl -u admin:… https://…", "sshpass -p … ssh", "docker login -u me -p …",
-"--password=…"). The prose rules (:mod:`mailbot.ingest.secret_rules`) look for words and
-cues ("password is", "pw:") and miss these shapes.
+"--password=…", "net use Z: \\\\srv\\share … /user:admin"). The prose rules
+(:mod:`mailbot.ingest.secret_rules`) look for words and cues ("password is", "pw:") and
+miss these shapes.
 
 Shell flags and variable names are case-sensitive, so the patterns are too: the literal
 gate of each (a substring every match contains) is exact, whatever characters the text
@@ -53,6 +54,14 @@ _ENV_ASSIGNMENT = LazyPattern(
     rf"\s*(?P<cue>=|:)\s*(?P<value>{_WORD})"
 )
 _ENV_CUE_NAMES = ("PASS", "PWD", "SECRET", "TOKEN", "KEY")
+# Windows: "net use Z: \\srv\share S3cret! /user:admin" or "… /user:admin S3cret!" (the
+# password is the word after the share or after the options; "*" asks at a prompt).
+# cmd.exe ignores case, so the three ways people write the command are spelt out.
+_NET_USE = LazyPattern(
+    r"\b(?:net|NET|Net)[ \t]+(?:use|USE|Use)(?:[ \t]+[A-Za-z]:)?[ \t]+\\\\[^\s]{1,200}"
+    r"(?:[ \t]+/[A-Za-z]{1,20}(?::[^\s]{0,200})?){0,6}?"
+    r"[ \t]+(?P<value>\"[^\"\n]{1,120}\"|[^\s/*\"'][^\s]{0,199})"
+)
 
 
 def command_line_secrets(text: str) -> Iterator[Span]:
@@ -77,6 +86,11 @@ def command_line_secrets(text: str) -> Iterator[Span]:
             # at a prompt followed by another argument, so the word must look like one
             assigned = found.group("sep") == "="
             if plausible_after_cue(value, ":") if assigned else strong_value(value):
+                yield "password", *value_span(found)
+    if "\\\\" in text:  # a share's UNC path
+        for found in _NET_USE.finditer(text):
+            # a positional word: it must look like a password ("net use \\srv\s daily")
+            if plausible_after_cue(found.group("value"), "is"):
                 yield "password", *value_span(found)
     if any(map(text.__contains__, _ENV_CUE_NAMES)):
         for found in _ENV_ASSIGNMENT.finditer(text):

@@ -28,6 +28,8 @@ COMMANDS = [
     ("MYSQL_PWD=S3cret psql", "S3cret"),
     ("DB_PASSWORD: hunter2x", "hunter2x"),
     ("SMTP_API_KEY=abcdef123456", "abcdef123456"),
+    ("net use Z: \\\\srv\\share Winter2026! /user:admin", "Winter2026!"),
+    ("NET USE \\\\srv\\c$ /user:CONTOSO\\admin S3cret!", "S3cret!"),
     ("Driver={ODBC Driver 18};Server=db;UID=sa;PWD=/S3cret!x;", "/S3cret!x"),
     ("PWD=S3cret!x", "S3cret!x"),  # a value, not the working directory
 ]
@@ -54,6 +56,9 @@ PROSE = [
     "the ERROR_TOKEN: invalid",
     "curl -u admin https://example.com asks for it",
     "--compass=north",
+    "net use Z: \\\\srv\\share /persistent:yes",
+    "net use Z: \\\\srv\\share * /user:admin",  # "*": asked at a prompt
+    "we net use \\\\srv\\share daily",
     "docker login failed with -p missing",
 ]
 
@@ -74,6 +79,7 @@ _SHAPES = (
     "tool --password={}",
     "export PGPASSWORD={}",
     "APP_DB_PASSWORD={}",
+    "net use Z: \\\\fs01\\projects {} /user:CONTOSO\\kim",
 )
 _NOISE = st.text(alphabet=st.sampled_from("abcXYZ .,\n-"), max_size=200)
 
