@@ -47,7 +47,8 @@ _LONG_OPTION = LazyPattern(
     rf"(?P<sep>=|\s+)(?P<value>{_WORD})"
 )
 # "PGPASSWORD=S3cret", "export MYSQL_PWD=…", "DB_PASSWORD: …" (environment and .env
-# lines). The working directory's PWD and OLDPWD are paths, not passwords.
+# lines). The shell's PWD and OLDPWD (the working directory, a path) do not match: a
+# name ending in PWD needs a "_" before it.
 _ENV_ASSIGNMENT = LazyPattern(
     r"(?<![A-Za-z0-9_])(?P<name>[A-Z][A-Z0-9_]{0,40}?(?:PASSWORD|PASSWD|PASS|_PWD|SECRET|TOKEN"
     r"|API_KEY|APIKEY|ACCESS_KEY))"
@@ -94,8 +95,6 @@ def command_line_secrets(text: str) -> Iterator[Span]:
                 yield "password", *value_span(found)
     if any(map(text.__contains__, _ENV_CUE_NAMES)):
         for found in _ENV_ASSIGNMENT.finditer(text):
-            if found.group("name") in ("PWD", "OLDPWD"):
-                continue
             # "X_TOKEN=…" is an assignment; after "X_TOKEN:" prose may follow ("see
             # below"), so the value must look like a credential
             cue = ":" if found.group("cue") == "=" else "is"
