@@ -65,21 +65,24 @@ _NET_USE = LazyPattern(
 )
 
 
+def _passwords(pattern: LazyPattern, text: str, cue: str = ":") -> Iterator[Span]:
+    """The values ``pattern`` finds in ``text`` that look like one after ``cue`` (see
+    :func:`plausible_after_cue`: ":" takes anything but a stop word, "is" wants a digit,
+    a symbol or mixed case)."""
+    for found in pattern.finditer(text):
+        if plausible_after_cue(found.group("value"), cue):
+            yield "password", *value_span(found)
+
+
 def command_line_secrets(text: str) -> Iterator[Span]:
     """Every password in a command line or an environment assignment of ``text``, as
     (kind, start, end) spans of the values."""
     if "-p" in text and ("mysql" in text or "mariadb" in text):
-        for found in _MYSQL_GLUED.finditer(text):
-            if plausible_after_cue(found.group("value"), ":"):
-                yield "password", *value_span(found)
+        yield from _passwords(_MYSQL_GLUED, text)
     if ("-p" in text and "login" in text) or "sshpass" in text:
-        for found in _FLAG_TAKES_PASSWORD.finditer(text):
-            if plausible_after_cue(found.group("value"), ":"):
-                yield "password", *value_span(found)
+        yield from _passwords(_FLAG_TAKES_PASSWORD, text)
     if "curl" in text and "-u" in text:
-        for found in _CURL_USER.finditer(text):
-            if plausible_after_cue(found.group("value"), ":"):
-                yield "password", *value_span(found)
+        yield from _passwords(_CURL_USER, text)
     if "--" in text and ("pass" in text or "pwd" in text):
         for found in _LONG_OPTION.finditer(text):
             value = found.group("value")
@@ -89,10 +92,8 @@ def command_line_secrets(text: str) -> Iterator[Span]:
             if plausible_after_cue(value, ":") if assigned else strong_value(value):
                 yield "password", *value_span(found)
     if "\\\\" in text:  # a share's UNC path
-        for found in _NET_USE.finditer(text):
-            # a positional word: it must look like a password ("net use \\srv\s daily")
-            if plausible_after_cue(found.group("value"), "is"):
-                yield "password", *value_span(found)
+        # a positional word: it must look like a password ("net use \\srv\s daily")
+        yield from _passwords(_NET_USE, text, "is")
     if any(map(text.__contains__, _ENV_CUE_NAMES)):
         for found in _ENV_ASSIGNMENT.finditer(text):
             # "X_TOKEN=…" is an assignment; after "X_TOKEN:" prose may follow ("see

@@ -432,8 +432,6 @@ def _connection_pair(
         line_end = len(text) if line_end < 0 else line_end
         line = text[line_start:line_end]
         lines[line_start] = (line_end, line.count("=") >= 2 and ";" in line)
-    if _MASKED.match(text, found.start("value")):
-        return None  # masked already: a reply quoting a subject mailbot masked
     line_end, in_connection_string = lines[line_start]
     if not in_connection_string and _working_directory(found):
         return None
@@ -444,10 +442,6 @@ def _connection_pair(
         if kind == "password":
             kind = "connection string"
     return kind, start, end
-
-
-# What masking leaves in place of a value ("[password removed]"): never a value itself.
-_MASKED = re.compile(r"\[[a-z ]{2,40} removed\]")
 
 
 def _working_directory(found: re.Match[str]) -> bool:
